@@ -1,0 +1,23 @@
+//! The chat-messages domain: value types that cannot hold an invalid value, the rules of the
+//! contract, the ports (traits) the domain needs from the outside, and the operations over them.
+//!
+//! This crate knows nothing of HTTP or SQL: adapters depend on it, never the other way round.
+
+pub mod chat;
+pub mod error;
+pub mod ids;
+pub mod message;
+pub mod ports;
+pub mod service;
+pub mod user;
+
+pub use chat::{Chat, ChatName, ChatNameError, ModelName, ModelNameError, NewChat};
+pub use error::{AuthError, CreateChatError, CreateUserError, PostMessagesError, SessionError};
+pub use ids::{ChatId, IdError, MessageId, UserId};
+pub use message::{
+    Actor, BatchSizeError, ChatMessage, MessageBatch, MessageLimits, MessageText,
+    MessageTextError, NewMessage, TextViolation, UnknownActor,
+};
+pub use ports::{ChatStore, SessionVerifier};
+pub use service::{Caller, ChatService};
+pub use user::{EmailAddress, InvalidEmail};

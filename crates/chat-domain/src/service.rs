@@ -1,0 +1,207 @@
+//! The operations of the service, generic over the ports.
+
+use crate::chat::{Chat, NewChat};
+use crate::error::{AuthError, CreateChatError, CreateUserError, PostMessagesError, SessionError};
+use crate::ids::{ChatId, UserId};
+use crate::message::{ChatMessage, MessageBatch, MessageLimits};
+use crate::ports::{ChatStore, SessionVerifier};
+use crate::user::EmailAddress;
+
+/// Proof that the holder is authenticated and may act for `owner`. Only
+/// [`ChatService::authorize`] makes one, so an operation that takes a `Caller` cannot be reached
+/// without the session and ownership checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    owner: UserId,
+}
+
+impl Caller {
+    /// The user whose data the caller may read and write (today: the caller's own).
+    pub fn owner(&self) -> UserId {
+        self.owner
+    }
+}
+
+pub struct ChatService<S, V> {
+    store: S,
+    sessions: V,
+    limits: MessageLimits,
+}
+
+impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
+    pub fn new(store: S, sessions: V, limits: MessageLimits) -> Self {
+        Self {
+            store,
+            sessions,
+            limits,
+        }
+    }
+
+    pub fn limits(&self) -> &MessageLimits {
+        &self.limits
+    }
+
+    /// Checks, in this order, that `token` is a valid session and that its user is `owner`.
+    pub fn authorize(&self, token: Option<&str>, owner: UserId) -> Result<Caller, AuthError> {
+        let token = token.ok_or(SessionError::Missing)?;
+        let caller = self.sessions.verify(token)?;
+        if caller != owner {
+            return Err(AuthError::Forbidden { caller, owner });
+        }
+        Ok(Caller { owner })
+    }
+
+    /// Appends the batch to the caller's chat, atomically; see [`ChatStore::append_messages`].
+    pub async fn post_messages(
+        &self,
+        caller: &Caller,
+        chat: ChatId,
+        batch: &MessageBatch,
+    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+        self.store
+            .append_messages(caller.owner(), chat, batch)
+            .await
+    }
+
+    pub async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
+        self.store.create_user(email).await
+    }
+
+    pub async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
+        self.store.create_chat(chat).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use chrono::Utc;
+
+    use super::*;
+    use crate::ids::MessageId;
+    use crate::message::{Actor, MessageText, NewMessage};
+
+    /// An in-memory store, enough to test the service's own logic without a database.
+    #[derive(Default)]
+    struct MemoryStore {
+        chats: Vec<(UserId, ChatId)>,
+        messages: Mutex<Vec<ChatMessage>>,
+    }
+
+    impl ChatStore for MemoryStore {
+        async fn append_messages(
+            &self,
+            owner: UserId,
+            chat: ChatId,
+            batch: &MessageBatch,
+        ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+            if !self.chats.contains(&(owner, chat)) {
+                return Err(PostMessagesError::ChatNotFound { owner, chat });
+            }
+            let mut stored = self.messages.lock().unwrap();
+            let now = Utc::now();
+            let new: Vec<ChatMessage> = batch
+                .messages()
+                .iter()
+                .enumerate()
+                .map(|(i, m)| ChatMessage {
+                    id: MessageId::new((stored.len() + i + 1) as i64),
+                    chat_id: chat,
+                    user_id: owner,
+                    text: m.text.as_str().to_owned(),
+                    actor: m.actor,
+                    created_at: now,
+                    updated_at: now,
+                })
+                .collect();
+            stored.extend(new.iter().cloned());
+            Ok(new)
+        }
+
+        async fn create_user(&self, _: &EmailAddress) -> Result<UserId, CreateUserError> {
+            Err(CreateUserError::Unknown(anyhow::anyhow!("not in this test")))
+        }
+
+        async fn create_chat(&self, _: &NewChat) -> Result<Chat, CreateChatError> {
+            Err(CreateChatError::Unknown(anyhow::anyhow!("not in this test")))
+        }
+    }
+
+    /// Tokens are "user:<id>" here; the real verifier unseals iron cookies.
+    struct PlainSessions;
+
+    impl SessionVerifier for PlainSessions {
+        fn verify(&self, token: &str) -> Result<UserId, SessionError> {
+            token
+                .strip_prefix("user:")
+                .and_then(|id| id.parse().ok())
+                .and_then(|id| UserId::new(id).ok())
+                .ok_or(SessionError::Malformed("test token"))
+        }
+    }
+
+    fn uid(n: i64) -> UserId {
+        UserId::new(n).unwrap()
+    }
+
+    fn cid(n: i64) -> ChatId {
+        ChatId::new(n).unwrap()
+    }
+
+    fn service() -> ChatService<MemoryStore, PlainSessions> {
+        let store = MemoryStore {
+            chats: vec![(uid(1), cid(10))],
+            ..Default::default()
+        };
+        ChatService::new(store, PlainSessions, MessageLimits::default())
+    }
+
+    #[test]
+    fn authorization_checks_session_then_owner() {
+        let svc = service();
+        assert!(matches!(
+            svc.authorize(None, uid(1)),
+            Err(AuthError::Unauthenticated(SessionError::Missing))
+        ));
+        assert!(matches!(
+            svc.authorize(Some("garbage"), uid(1)),
+            Err(AuthError::Unauthenticated(SessionError::Malformed(_)))
+        ));
+        assert!(matches!(
+            svc.authorize(Some("user:2"), uid(1)),
+            Err(AuthError::Forbidden { .. })
+        ));
+        assert_eq!(svc.authorize(Some("user:1"), uid(1)).unwrap().owner(), uid(1));
+    }
+
+    #[tokio::test]
+    async fn posting_goes_to_the_callers_chat_only() {
+        let svc = service();
+        let limits = *svc.limits();
+        let batch = MessageBatch::new(
+            vec![
+                NewMessage {
+                    text: MessageText::new("q".into(), &limits).unwrap(),
+                    actor: Actor::User,
+                },
+                NewMessage {
+                    text: MessageText::new("a".into(), &limits).unwrap(),
+                    actor: Actor::Assistant,
+                },
+            ],
+            &limits,
+        )
+        .unwrap();
+        let caller = svc.authorize(Some("user:1"), uid(1)).unwrap();
+        let stored = svc.post_messages(&caller, cid(10), &batch).await.unwrap();
+        assert_eq!(
+            stored.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+            ["q", "a"]
+        );
+        assert!(matches!(
+            svc.post_messages(&caller, cid(11), &batch).await,
+            Err(PostMessagesError::ChatNotFound { .. })
+        ));
+    }
+}
