@@ -1,1 +1,2 @@
-
+pub mod iron;
+pub mod session;
