@@ -19,7 +19,7 @@ impl Actor {
     /// Every actor, in the order the contract lists them (and error messages name them).
     pub const ALL: [Actor; 3] = [Actor::User, Actor::Assistant, Actor::System];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Actor::User => "user",
             Actor::Assistant => "assistant",

@@ -1,0 +1,53 @@
+//! Sorting storage failures into the two kinds the domain distinguishes: the database could not
+//! be reached in time (the client may retry: 503), or anything else (500).
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::PoolError;
+
+use chat_domain::{CreateChatError, CreateUserError, PostMessagesError};
+
+#[derive(Debug)]
+pub enum Fault {
+    Unavailable(anyhow::Error),
+    Unknown(anyhow::Error),
+}
+
+impl From<PoolError> for Fault {
+    fn from(e: PoolError) -> Self {
+        match e {
+            // Misconfiguration of the pool itself, not the database being away.
+            PoolError::NoRuntimeSpecified => Fault::Unknown(e.into()),
+            // Timeouts, a database that refuses or drops connections, a closed pool.
+            _ => Fault::Unavailable(anyhow::Error::new(e).context("no database connection")),
+        }
+    }
+}
+
+impl From<DieselError> for Fault {
+    fn from(e: DieselError) -> Self {
+        match &e {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection
+                | DatabaseErrorKind::UnableToSendCommand
+                | DatabaseErrorKind::SerializationFailure,
+                _,
+            ) => Fault::Unavailable(e.into()),
+            _ => Fault::Unknown(e.into()),
+        }
+    }
+}
+
+macro_rules! fault_into {
+    ($($op:ty),*) => {$(
+        impl From<Fault> for $op {
+            fn from(f: Fault) -> Self {
+                match f {
+                    Fault::Unavailable(e) => Self::Unavailable(e),
+                    Fault::Unknown(e) => Self::Unknown(e),
+                }
+            }
+        }
+    )*};
+}
+
+fault_into!(PostMessagesError, CreateUserError, CreateChatError);
