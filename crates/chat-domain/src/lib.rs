@@ -15,8 +15,8 @@ pub use chat::{Chat, ChatName, ChatNameError, ModelName, ModelNameError, NewChat
 pub use error::{AuthError, CreateChatError, CreateUserError, PostMessagesError, SessionError};
 pub use ids::{ChatId, IdError, MessageId, UserId};
 pub use message::{
-    Actor, BatchSizeError, ChatMessage, MessageBatch, MessageLimits, MessageText,
-    MessageTextError, NewMessage, TextViolation, UnknownActor,
+    Actor, BatchSizeError, ChatMessage, MessageBatch, MessageLimits, MessageText, MessageTextError,
+    NewMessage, TextViolation, UnknownActor,
 };
 pub use ports::{ChatStore, SessionVerifier};
 pub use service::{Caller, ChatService};

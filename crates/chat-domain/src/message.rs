@@ -62,7 +62,10 @@ impl MessageLimits {
 
     /// Both limits must be at least 1: a limit of 0 would refuse every request.
     pub fn new(max_message_chars: usize, max_batch: usize) -> anyhow::Result<Self> {
-        anyhow::ensure!(max_message_chars >= 1, "limits.max_message_chars must be at least 1");
+        anyhow::ensure!(
+            max_message_chars >= 1,
+            "limits.max_message_chars must be at least 1"
+        );
         anyhow::ensure!(max_batch >= 1, "limits.max_batch must be at least 1");
         Ok(Self {
             max_message_chars,
@@ -263,12 +266,18 @@ mod tests {
         let err = MessageText::new("    \0".into(), &limits(3, 1)).unwrap_err();
         assert_eq!(
             err.violations,
-            vec![TextViolation::TooLong { max: 3 }, TextViolation::ContainsNul]
+            vec![
+                TextViolation::TooLong { max: 3 },
+                TextViolation::ContainsNul
+            ]
         );
         let err = MessageText::new(" \0 ".into(), &limits(2, 1)).unwrap_err();
         assert_eq!(
             err.violations,
-            vec![TextViolation::TooLong { max: 2 }, TextViolation::ContainsNul]
+            vec![
+                TextViolation::TooLong { max: 2 },
+                TextViolation::ContainsNul
+            ]
         );
     }
 
@@ -286,7 +295,10 @@ mod tests {
             actor: Actor::User,
         };
         assert_eq!(MessageBatch::new(vec![], &l), Err(BatchSizeError::Empty));
-        assert_eq!(MessageBatch::new(vec![msg.clone(); 2], &l).map(|b| b.len()), Ok(2));
+        assert_eq!(
+            MessageBatch::new(vec![msg.clone(); 2], &l).map(|b| b.len()),
+            Ok(2)
+        );
         assert_eq!(
             MessageBatch::new(vec![msg; 3], &l),
             Err(BatchSizeError::TooMany { max: 2 })

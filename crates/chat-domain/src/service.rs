@@ -120,11 +120,15 @@ mod tests {
         }
 
         async fn create_user(&self, _: &EmailAddress) -> Result<UserId, CreateUserError> {
-            Err(CreateUserError::Unknown(anyhow::anyhow!("not in this test")))
+            Err(CreateUserError::Unknown(anyhow::anyhow!(
+                "not in this test"
+            )))
         }
 
         async fn create_chat(&self, _: &NewChat) -> Result<Chat, CreateChatError> {
-            Err(CreateChatError::Unknown(anyhow::anyhow!("not in this test")))
+            Err(CreateChatError::Unknown(anyhow::anyhow!(
+                "not in this test"
+            )))
         }
     }
 
@@ -172,7 +176,10 @@ mod tests {
             svc.authorize(Some("user:2"), uid(1)),
             Err(AuthError::Forbidden { .. })
         ));
-        assert_eq!(svc.authorize(Some("user:1"), uid(1)).unwrap().owner(), uid(1));
+        assert_eq!(
+            svc.authorize(Some("user:1"), uid(1)).unwrap().owner(),
+            uid(1)
+        );
     }
 
     #[tokio::test]

@@ -257,7 +257,9 @@ mod tests {
         let res = actix_web::ResponseError::error_response(&err);
         assert_eq!(res.status(), 400);
         let body = actix_web::body::to_bytes(res.into_body());
-        let bytes = futures_util::FutureExt::now_or_never(body).unwrap().unwrap();
+        let bytes = futures_util::FutureExt::now_or_never(body)
+            .unwrap()
+            .unwrap();
         serde_json::from_slice::<Value>(&bytes).unwrap()["data"]["issues"].clone()
     }
 
@@ -273,7 +275,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(batch.shape, Shape::Batch);
-        let texts: Vec<_> = batch.batch.messages().iter().map(|m| m.text.as_str()).collect();
+        let texts: Vec<_> = batch
+            .batch
+            .messages()
+            .iter()
+            .map(|m| m.text.as_str())
+            .collect();
         assert_eq!(texts, ["q", "a"]);
     }
 
@@ -307,7 +314,8 @@ mod tests {
 
     #[test]
     fn both_keys_is_an_unrecognized_key() {
-        let issues = issues_of(json!({"message": "a", "messages": [{"content": "b", "role": "user"}]}));
+        let issues =
+            issues_of(json!({"message": "a", "messages": [{"content": "b", "role": "user"}]}));
         assert_eq!(issues[0]["code"], "unrecognized_keys");
         assert_eq!(issues[0]["keys"], json!(["message"]));
     }

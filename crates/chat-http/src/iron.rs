@@ -76,8 +76,16 @@ pub fn unseal(
     skew_ms: i64,
 ) -> Result<Vec<u8>, UnsealError> {
     let parts: Vec<&str> = sealed.split('*').collect();
-    let [prefix, _password_id, enc_salt, enc_iv, encrypted, expiration, mac_salt, mac] =
-        parts[..]
+    let [
+        prefix,
+        _password_id,
+        enc_salt,
+        enc_iv,
+        encrypted,
+        expiration,
+        mac_salt,
+        mac,
+    ] = parts[..]
     else {
         return Err(UnsealError::Malformed("a seal has exactly 8 parts"));
     };
@@ -217,7 +225,10 @@ mod tests {
         let old = password(PW);
         let new = password("another-password-of-32-characters!!");
         let sealed = seal(b"x", &old, None).unwrap();
-        assert_eq!(unseal(&sealed, &[new.clone()], NOW, 0), Err(UnsealError::BadMac));
+        assert_eq!(
+            unseal(&sealed, &[new.clone()], NOW, 0),
+            Err(UnsealError::BadMac)
+        );
         assert!(unseal(&sealed, &[new, old], NOW, 0).is_ok());
     }
 
@@ -248,7 +259,11 @@ mod tests {
         let parts: Vec<&str> = good.split('*').collect();
         for i in [2, 3, 4, 6, 7] {
             let mut tampered: Vec<String> = parts.iter().map(|p| p.to_string()).collect();
-            let first = if tampered[i].starts_with('A') { "B" } else { "A" };
+            let first = if tampered[i].starts_with('A') {
+                "B"
+            } else {
+                "A"
+            };
             tampered[i].replace_range(0..1, first);
             let tampered = tampered.join("*");
             assert!(unseal(&tampered, &pws, NOW, 0).is_err(), "part {i}");

@@ -123,7 +123,12 @@ impl Issue {
     pub fn not_positive(path: Path) -> Self {
         Self {
             inclusive: Some(false),
-            ..Self::too_small(path, "number", 0, "Number must be greater than 0".to_owned())
+            ..Self::too_small(
+                path,
+                "number",
+                0,
+                "Number must be greater than 0".to_owned(),
+            )
         }
     }
 
@@ -205,7 +210,11 @@ mod tests {
     #[test]
     fn issues_serialise_as_zod_does() {
         let issue = Issue::invalid_enum_value(
-            vec![PathSegment::Key("messages"), PathSegment::Index(3), PathSegment::Key("role")],
+            vec![
+                PathSegment::Key("messages"),
+                PathSegment::Index(3),
+                PathSegment::Key("role"),
+            ],
             &["user", "assistant", "system"],
             "bot",
         );

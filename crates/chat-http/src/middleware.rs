@@ -30,17 +30,29 @@ pub async fn request_telemetry(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     let span = tracing::info_span!("request", request_id = %request_id);
+    // The id was checked above or is a UUID, so it is always a valid header value.
+    let header = HeaderValue::from_str(&request_id).ok();
     let method = req.method().clone();
-    let http_req = req.request().clone();
     let started = Instant::now();
 
-    let res = match next.call(req).instrument(span.clone()).await {
-        Ok(res) => res.map_into_boxed_body(),
-        // An error that escaped every handler: answer it in the contract's shape.
-        Err(e) => ServiceResponse::new(http_req, e.error_response()).map_into_boxed_body(),
+    // No clone of the request may be held here: the router needs it to be unshared.
+    let mut res = match next.call(req).instrument(span.clone()).await {
+        Ok(res) => res,
+        Err(e) => {
+            // Handlers' errors are already responses; this is one from a middleware. It is
+            // answered in the contract's shape, still with the request id.
+            let status = e.as_response_error().status_code();
+            span.in_scope(|| {
+                tracing::warn!(method = %method, status = status.as_u16(), error = %e, "request failed outside a handler");
+            });
+            return Err(EscapedError {
+                error: ApiError::for_status(status),
+                request_id: header,
+            }
+            .into());
+        }
     };
-    let mut res = res;
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
+    if let Some(value) = header {
         res.headers_mut().insert(REQUEST_ID, value);
     }
     span.in_scope(|| {
@@ -52,7 +64,29 @@ pub async fn request_telemetry(
             "request"
         );
     });
-    Ok(res)
+    Ok(res.map_into_boxed_body())
+}
+
+/// An error that escaped the handlers, answered in the contract's shape with the request id.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+struct EscapedError {
+    error: ApiError,
+    request_id: Option<HeaderValue>,
+}
+
+impl ResponseError for EscapedError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.error.status()
+    }
+
+    fn error_response(&self) -> actix_web::HttpResponse {
+        let mut res = self.error.error_response();
+        if let Some(id) = &self.request_id {
+            res.headers_mut().insert(REQUEST_ID, id.clone());
+        }
+        res
+    }
 }
 
 fn is_sane_request_id(id: &str) -> bool {

@@ -59,12 +59,13 @@ impl IronSessions {
     }
 
     fn verify_at(&self, token: &str, now: i64) -> Result<UserId, SessionError> {
-        let plaintext = iron::unseal(token, &self.passwords, now, millis(EXPIRY_SKEW))
-            .map_err(|e| match e {
+        let plaintext = iron::unseal(token, &self.passwords, now, millis(EXPIRY_SKEW)).map_err(
+            |e| match e {
                 UnsealError::Malformed(why) => SessionError::Malformed(why),
                 UnsealError::Expired => SessionError::Expired,
                 UnsealError::BadMac => SessionError::BadSeal,
-            })?;
+            },
+        )?;
         let session: Value = serde_json::from_slice(&plaintext)
             .map_err(|_| SessionError::Malformed("the payload is not JSON"))?;
         if let Some(max_age) = self.max_age {
@@ -127,7 +128,9 @@ mod tests {
     #[test]
     fn minted_sessions_with_max_age_carry_an_expiry() {
         let s = sessions(None);
-        let token = s.mint(UserId::new(1).unwrap(), Some(Duration::from_secs(10))).unwrap();
+        let token = s
+            .mint(UserId::new(1).unwrap(), Some(Duration::from_secs(10)))
+            .unwrap();
         let expiry: i64 = token.split('*').nth(5).unwrap().parse().unwrap();
         assert!((expiry - now_ms() - 10_000).abs() < 5_000);
         assert!(matches!(
@@ -140,11 +143,17 @@ mod tests {
     fn max_age_refuses_old_sessions() {
         let s = sessions(Some(Duration::from_secs(60)));
         let now = now_ms();
-        let old = seal_json(&s, json!({"createdAt": now - 61_000, "data": {"user": {"id": 1}}}));
+        let old = seal_json(
+            &s,
+            json!({"createdAt": now - 61_000, "data": {"user": {"id": 1}}}),
+        );
         assert!(matches!(s.verify_at(&old, now), Err(SessionError::TooOld)));
         let none = seal_json(&s, json!({"data": {"user": {"id": 1}}}));
         assert!(matches!(s.verify_at(&none, now), Err(SessionError::TooOld)));
-        let fresh = seal_json(&s, json!({"createdAt": now - 1_000, "data": {"user": {"id": 1}}}));
+        let fresh = seal_json(
+            &s,
+            json!({"createdAt": now - 1_000, "data": {"user": {"id": 1}}}),
+        );
         assert_eq!(s.verify_at(&fresh, now).unwrap().get(), 1);
     }
 
@@ -160,9 +169,15 @@ mod tests {
             json!([1, 2]),
         ] {
             let token = seal_json(&s, bad.clone());
-            assert!(matches!(s.verify(&token), Err(SessionError::NoUser(_))), "{bad}");
+            assert!(
+                matches!(s.verify(&token), Err(SessionError::NoUser(_))),
+                "{bad}"
+            );
         }
         let not_json = iron::seal(b"not json", &s.passwords[0], None).unwrap();
-        assert!(matches!(s.verify(&not_json), Err(SessionError::Malformed(_))));
+        assert!(matches!(
+            s.verify(&not_json),
+            Err(SessionError::Malformed(_))
+        ));
     }
 }

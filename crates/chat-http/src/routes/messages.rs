@@ -56,7 +56,11 @@ pub async fn post<S: ChatStore, V: SessionVerifier>(
 /// `application/json`, with any parameters (`charset=utf-8`); nothing else, and not nothing.
 fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     match req.mime_type() {
-        Ok(Some(m)) if m.type_() == mime::APPLICATION && m.subtype() == mime::JSON && m.suffix().is_none() => {
+        Ok(Some(m))
+            if m.type_() == mime::APPLICATION
+                && m.subtype() == mime::JSON
+                && m.suffix().is_none() =>
+        {
             Ok(())
         }
         _ => Err(ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),

@@ -1,0 +1,57 @@
+//! The chat-messages service: settings, telemetry, wiring and the command line. `main.rs` only
+//! parses the command line and calls [`run`].
+
+pub mod cli;
+pub mod settings;
+pub mod startup;
+pub mod telemetry;
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chat_domain::{ChatName, EmailAddress, ModelName, NewChat, UserId};
+
+use crate::cli::{ChatsCommand, Command, SessionsCommand, UsersCommand};
+use crate::settings::Settings;
+use crate::startup::{Application, build_service, migrate, migrate_if_configured, sessions};
+
+/// Runs one command; what it prints for the user goes to stdout, logs to stderr.
+pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    match command {
+        Command::Serve => {
+            let app = Application::build(&settings).await?;
+            tracing::info!(
+                host = %settings.server.host,
+                port = app.port(),
+                env = settings.env.as_str(),
+                "listening"
+            );
+            app.run_until_stopped().await?;
+        }
+        Command::Migrate => migrate(&settings).await?,
+        Command::Users(UsersCommand::Create { email }) => {
+            let email = EmailAddress::new(&email)?;
+            migrate_if_configured(&settings).await?;
+            let id = build_service(&settings)?.create_user(&email).await?;
+            println!("{id}");
+        }
+        Command::Chats(ChatsCommand::Create { user, name, model }) => {
+            let chat = NewChat {
+                owner: UserId::new(user).context("--user")?,
+                name: ChatName::new(&name).context("--name")?,
+                model: ModelName::new(&model).context("--model")?,
+            };
+            migrate_if_configured(&settings).await?;
+            let chat = build_service(&settings)?.create_chat(&chat).await?;
+            println!("{}", chat.id);
+        }
+        Command::Sessions(SessionsCommand::Mint { user, max_age }) => {
+            let user = UserId::new(user).context("--user")?;
+            let token = sessions(&settings)
+                .mint(user, max_age.map(Duration::from_secs))
+                .context("sealing the session")?;
+            println!("{token}");
+        }
+    }
+    Ok(())
+}

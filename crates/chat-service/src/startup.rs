@@ -1,0 +1,95 @@
+//! Wiring: adapters built from the settings, given to the domain service, served by actix.
+
+use std::net::TcpListener;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
+use chat_domain::ChatService;
+use chat_http::middleware::{contract_errors, request_telemetry};
+use chat_http::session::IronSessions;
+use chat_persistence::{PgStore, run_postgres_migrations};
+
+use crate::settings::Settings;
+
+/// The service as the binary runs it.
+pub type Service = ChatService<PgStore, IronSessions>;
+
+/// Builds the domain service with its adapters (no connection is opened yet).
+pub fn build_service(settings: &Settings) -> anyhow::Result<Service> {
+    let store = PgStore::new(&settings.database)?;
+    Ok(ChatService::new(store, sessions(settings), settings.limits))
+}
+
+pub fn sessions(settings: &Settings) -> IronSessions {
+    IronSessions::new(
+        settings.session_password.clone(),
+        settings.previous_passwords.clone(),
+        settings.session_max_age,
+    )
+}
+
+/// Applies the migrations if the settings say so.
+pub async fn migrate_if_configured(settings: &Settings) -> anyhow::Result<()> {
+    if settings.migrate_on_start {
+        migrate(settings).await?;
+    }
+    Ok(())
+}
+
+pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    let applied = run_postgres_migrations(&settings.database.url).await?;
+    if applied.is_empty() {
+        tracing::info!("database schema is up to date");
+    } else {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(())
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Migrates (if configured), binds `server.host:server.port` (port 0 picks a free one) and
+    /// prepares the server; [`Application::run_until_stopped`] runs it.
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        migrate_if_configured(settings).await?;
+        let service = web::Data::new(build_service(settings)?);
+        let address = (settings.server.host.as_str(), settings.server.port);
+        let listener = TcpListener::bind(address)
+            .with_context(|| format!("binding {}:{}", address.0, address.1))?;
+        let port = listener.local_addr()?.port();
+        let http = settings.http.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(contract_errors))
+                .wrap(from_fn(request_telemetry))
+                .configure(chat_http::configure(service.clone(), http.clone()))
+        })
+        .listen(listener)?;
+        if let Some(workers) = settings.server.workers {
+            server = server.workers(workers);
+        }
+        Ok(Self {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGINT/SIGTERM (graceful: requests in flight are finished).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
