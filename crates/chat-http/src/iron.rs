@@ -226,7 +226,7 @@ mod tests {
         let new = password("another-password-of-32-characters!!");
         let sealed = seal(b"x", &old, None).unwrap();
         assert_eq!(
-            unseal(&sealed, &[new.clone()], NOW, 0),
+            unseal(&sealed, std::slice::from_ref(&new), NOW, 0),
             Err(UnsealError::BadMac)
         );
         assert!(unseal(&sealed, &[new, old], NOW, 0).is_ok());

@@ -17,41 +17,50 @@ pub type Path = Vec<PathSegment>;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Issue {
     pub code: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub expected: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub received: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<&'static str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub keys: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<u64>,
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub kind: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub inclusive: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exact: Option<bool>,
+    /// The fields that go with `code`, written between `code` and `path` as zod writes them.
+    #[serde(flatten)]
+    pub detail: Detail,
     pub path: Path,
     pub message: String,
 }
 
+/// The fields each kind of issue carries beside code, path and message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Detail {
+    Type {
+        expected: String,
+        received: String,
+    },
+    Enum {
+        options: Vec<&'static str>,
+        received: String,
+    },
+    Minimum {
+        minimum: u64,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        inclusive: bool,
+        exact: bool,
+    },
+    Maximum {
+        maximum: u64,
+        #[serde(rename = "type")]
+        kind: &'static str,
+        inclusive: bool,
+        exact: bool,
+    },
+    Keys {
+        keys: Vec<String>,
+    },
+    None {},
+}
+
 impl Issue {
-    fn new(code: &'static str, path: Path, message: String) -> Self {
+    fn new(code: &'static str, detail: Detail, path: Path, message: String) -> Self {
         Self {
             code,
-            expected: None,
-            received: None,
-            options: None,
-            keys: None,
-            minimum: None,
-            maximum: None,
-            kind: None,
-            inclusive: None,
-            exact: None,
+            detail,
             path,
             message,
         }
@@ -59,11 +68,11 @@ impl Issue {
 
     /// A required field that is absent.
     pub fn required(path: Path, expected: &str) -> Self {
-        Self {
-            expected: Some(expected.to_owned()),
-            received: Some("undefined".to_owned()),
-            ..Self::new("invalid_type", path, "Required".to_owned())
-        }
+        let detail = Detail::Type {
+            expected: expected.to_owned(),
+            received: "undefined".to_owned(),
+        };
+        Self::new("invalid_type", detail, path, "Required".to_owned())
     }
 
     /// A value of the wrong JSON type.
@@ -72,68 +81,65 @@ impl Issue {
     }
 
     pub fn invalid_type_named(path: Path, expected: &str, received: &str) -> Self {
-        Self {
-            expected: Some(expected.to_owned()),
-            received: Some(received.to_owned()),
-            ..Self::new(
-                "invalid_type",
-                path,
-                format!("Expected {expected}, received {received}"),
-            )
-        }
+        let message = format!("Expected {expected}, received {received}");
+        let detail = Detail::Type {
+            expected: expected.to_owned(),
+            received: received.to_owned(),
+        };
+        Self::new("invalid_type", detail, path, message)
     }
 
     pub fn invalid_enum_value(path: Path, options: &[&'static str], received: &str) -> Self {
-        Self {
-            options: Some(options.to_vec()),
-            received: Some(received.to_owned()),
-            ..Self::new(
-                "invalid_enum_value",
-                path,
-                format!(
-                    "Invalid enum value. Expected {}, received '{received}'",
-                    enum_list(options)
-                ),
-            )
-        }
+        let message = format!(
+            "Invalid enum value. Expected {}, received '{received}'",
+            enum_list(options)
+        );
+        let detail = Detail::Enum {
+            options: options.to_vec(),
+            received: received.to_owned(),
+        };
+        Self::new("invalid_enum_value", detail, path, message)
     }
 
     /// `kind` is zod's `type`: "string", "array", "number", or "body" (the request body's size).
     pub fn too_small(path: Path, kind: &'static str, minimum: u64, message: String) -> Self {
-        Self {
-            minimum: Some(minimum),
-            kind: Some(kind),
-            inclusive: Some(true),
-            exact: Some(false),
-            ..Self::new("too_small", path, message)
-        }
+        let detail = Detail::Minimum {
+            minimum,
+            kind,
+            inclusive: true,
+            exact: false,
+        };
+        Self::new("too_small", detail, path, message)
     }
 
     pub fn too_big(path: Path, kind: &'static str, maximum: u64, message: String) -> Self {
-        Self {
-            maximum: Some(maximum),
-            kind: Some(kind),
-            inclusive: Some(true),
-            exact: Some(false),
-            ..Self::new("too_big", path, message)
-        }
+        let detail = Detail::Maximum {
+            maximum,
+            kind,
+            inclusive: true,
+            exact: false,
+        };
+        Self::new("too_big", detail, path, message)
     }
 
     /// zod's `.positive()`: greater than 0, exclusive.
     pub fn not_positive(path: Path) -> Self {
-        Self {
-            inclusive: Some(false),
-            ..Self::too_small(
-                path,
-                "number",
-                0,
-                "Number must be greater than 0".to_owned(),
-            )
-        }
+        let detail = Detail::Minimum {
+            minimum: 0,
+            kind: "number",
+            inclusive: false,
+            exact: false,
+        };
+        Self::new(
+            "too_small",
+            detail,
+            path,
+            "Number must be greater than 0".to_owned(),
+        )
     }
 
     pub fn invalid_string(path: Path, message: &str) -> Self {
-        Self::new("invalid_string", path, message.to_owned())
+        Self::new("invalid_string", Detail::None {}, path, message.to_owned())
     }
 
     pub fn unrecognized_keys(path: Path, keys: Vec<String>) -> Self {
@@ -142,18 +148,12 @@ impl Issue {
             .map(|k| format!("'{k}'"))
             .collect::<Vec<_>>()
             .join(", ");
-        Self {
-            keys: Some(keys),
-            ..Self::new(
-                "unrecognized_keys",
-                path,
-                format!("Unrecognized key(s) in object: {list}"),
-            )
-        }
+        let message = format!("Unrecognized key(s) in object: {list}");
+        Self::new("unrecognized_keys", Detail::Keys { keys }, path, message)
     }
 
     pub fn invalid_json(message: String) -> Self {
-        Self::new("invalid_json", vec![], message)
+        Self::new("invalid_json", Detail::None {}, vec![], message)
     }
 }
 

@@ -50,11 +50,15 @@ pub fn chat_route(user_id: &str, chat_id: &str) -> Result<(UserId, ChatId), Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::issue::Detail;
 
     fn code(raw: &str) -> Result<i32, (&'static str, Option<String>)> {
         parse_id(raw, "user_id", UserId::new)
             .map(UserId::get)
-            .map_err(|i| (i.code, i.received))
+            .map_err(|i| match i.detail {
+                Detail::Type { received, .. } => (i.code, Some(received)),
+                _ => (i.code, None),
+            })
     }
 
     #[test]

@@ -1,0 +1,11 @@
+//! Black-box tests of the HTTP contract (`shared/spec/CONTRACT.md`), one fresh database each.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod cli;
+mod failures;
+mod helpers;
+mod messages;
+mod route_params;

@@ -1,0 +1,515 @@
+//! The messages endpoint: success, body rules, limits, effects.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_error, body_issues, spawn_app, spawn_app_with};
+
+fn is_js_iso(s: &str) -> bool {
+    // 2024-03-20T10:00:00.000Z
+    s.len() == 24
+        && s.ends_with('Z')
+        && chrono::DateTime::parse_from_rfc3339(s).is_ok()
+        && s.as_bytes()[19] == b'.'
+}
+
+#[tokio::test]
+async fn a_single_message_is_stored_and_returned_as_an_object() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+
+    let res = app
+        .post_messages(
+            user,
+            chat,
+            &app.session(user),
+            &json!({"message": "Hello", "actor": "user"}),
+        )
+        .await;
+
+    assert_eq!(res.status(), 200);
+    assert!(res.headers().contains_key("x-request-id"));
+    let body: Value = res.json().await.unwrap();
+    let m = &body["chatMessage"];
+    assert_eq!(m["chat_conversation_id"], chat);
+    assert_eq!(m["neptun_user_id"], user);
+    assert_eq!(m["message"], "Hello");
+    assert_eq!(m["actor"], "user");
+    assert!(is_js_iso(m["created_at"].as_str().unwrap()), "{m}");
+    assert_eq!(m["created_at"], m["updated_at"]);
+    let stored = app.messages(chat).await;
+    assert_eq!(stored.len(), 1);
+    assert_eq!(m["id"], stored[0].id);
+    assert_eq!(stored[0].actor, "user");
+}
+
+#[tokio::test]
+async fn a_batch_is_stored_in_order_with_one_timestamp() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let before = app.chat_updated_at(chat).await;
+    let batch: Vec<Value> = (0..10)
+        .map(|i| {
+            let role = ["user", "assistant", "system"][i % 3];
+            json!({"content": format!("message {i}"), "role": role})
+        })
+        .collect();
+
+    let res = app
+        .post_messages(user, chat, &app.session(user), &json!({"messages": batch}))
+        .await;
+
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let returned = body["chatMessages"].as_array().unwrap();
+    assert_eq!(returned.len(), 10);
+    for (i, m) in returned.iter().enumerate() {
+        assert_eq!(m["message"], format!("message {i}"));
+        assert_eq!(m["actor"], ["user", "assistant", "system"][i % 3]);
+        assert_eq!(m["created_at"], returned[0]["created_at"]);
+    }
+    let ids: Vec<i64> = returned.iter().map(|m| m["id"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids increase: {ids:?}");
+
+    let stored = app.messages(chat).await;
+    assert_eq!(stored.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
+    assert!(stored.iter().all(|m| m.created_at == stored[0].created_at));
+    let updated = app.chat_updated_at(chat).await;
+    assert!(updated > before);
+    assert_eq!(
+        updated, stored[0].created_at,
+        "the chat's updated_at is the messages' time"
+    );
+}
+
+#[tokio::test]
+async fn text_is_stored_exactly_as_sent() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let texts = [
+        "  leading and trailing spaces  ",
+        "\ttabs\nand\r\nnewlines\n",
+        "emoji 😀, ünïcödé, 日本語, RTL עברית",
+        r#"quotes " and \ backslashes and {"json": true}"#,
+        "<script>alert(1)</script>'; DROP TABLE neptun_user; --",
+        "\u{feff}zero width\u{200b}joiner",
+    ];
+    let batch: Vec<Value> = texts
+        .iter()
+        .map(|t| json!({"content": t, "role": "assistant"}))
+        .collect();
+
+    let res = app
+        .post_messages(user, chat, &app.session(user), &json!({"messages": batch}))
+        .await;
+
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let stored = app.messages(chat).await;
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(body["chatMessages"][i]["message"], *text);
+        assert_eq!(stored[i].message, *text);
+    }
+}
+
+#[tokio::test]
+async fn the_length_limit_counts_characters_not_bytes() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+
+    // 65,536 two-byte characters: 131,072 bytes, within the limit.
+    let at_limit = "é".repeat(65_536);
+    let res = app
+        .post_messages(
+            user,
+            chat,
+            &session,
+            &json!({"message": at_limit, "actor": "user"}),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.messages(chat).await[0].message, at_limit);
+
+    let over = "é".repeat(65_537);
+    let issues = body_issues(
+        app.post_messages(
+            user,
+            chat,
+            &session,
+            &json!({"message": over, "actor": "user"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["code"], "too_big");
+    assert_eq!(issues[0]["maximum"], 65_536);
+    assert_eq!(issues[0]["type"], "string");
+    assert_eq!(issues[0]["path"], json!(["message"]));
+    assert_eq!(app.messages(chat).await.len(), 1);
+}
+
+#[tokio::test]
+async fn a_nul_character_is_refused_with_400_not_500() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+
+    let issues = body_issues(
+        app.post_messages(
+            user,
+            chat,
+            &app.session(user),
+            &json!({"messages": [{"content": "fine", "role": "user"}, {"content": "a\u{0}b", "role": "user"}]}),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["code"], "invalid_string");
+    assert_eq!(issues[0]["message"], "Text must not contain NUL characters");
+    assert_eq!(issues[0]["path"], json!(["messages", 1, "content"]));
+    assert_eq!(app.all_messages_count().await, 0);
+}
+
+#[tokio::test]
+async fn every_broken_rule_is_reported_at_once_with_its_path() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let body = json!({"messages": [
+        {"content": "ok", "role": "user"},
+        {"content": 42, "role": "bot"},
+        {"role": "user"},
+        {"content": "   ", "role": null},
+        [],
+        {"content": "x", "role": "assistant", "extra": "ignored"},
+    ]});
+
+    let issues = body_issues(
+        app.post_messages(user, chat, &app.session(user), &body)
+            .await,
+    )
+    .await;
+
+    let got: Vec<(&str, Value)> = issues
+        .iter()
+        .map(|i| (i["code"].as_str().unwrap(), i["path"].clone()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("invalid_type", json!(["messages", 1, "content"])),
+            ("invalid_enum_value", json!(["messages", 1, "role"])),
+            ("invalid_type", json!(["messages", 2, "content"])),
+            ("too_small", json!(["messages", 3, "content"])),
+            ("invalid_type", json!(["messages", 3, "role"])),
+            ("invalid_type", json!(["messages", 4])),
+        ]
+    );
+    assert_eq!(issues[0]["expected"], "string");
+    assert_eq!(issues[0]["received"], "number");
+    assert_eq!(issues[0]["message"], "Expected string, received number");
+    assert_eq!(issues[1]["options"], json!(["user", "assistant", "system"]));
+    assert_eq!(issues[1]["received"], "bot");
+    assert_eq!(issues[2]["received"], "undefined");
+    assert_eq!(issues[2]["message"], "Required");
+    assert_eq!(issues[3]["minimum"], 1);
+    assert_eq!(issues[3]["type"], "string");
+    assert_eq!(issues[4]["received"], "null");
+    assert_eq!(issues[5]["expected"], "object");
+    assert_eq!(issues[5]["received"], "array");
+    assert_eq!(app.all_messages_count().await, 0);
+}
+
+#[tokio::test]
+async fn the_single_shape_reports_its_own_fields() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+
+    let issues = body_issues(app.post_messages(user, chat, &session, &json!({})).await).await;
+    assert_eq!(issues.len(), 2);
+    assert_eq!(issues[0]["path"], json!(["message"]));
+    assert_eq!(
+        issues[0],
+        json!({"code": "invalid_type", "expected": "string", "received": "undefined",
+               "path": ["message"], "message": "Required"})
+    );
+    assert_eq!(issues[1]["path"], json!(["actor"]));
+
+    let issues = body_issues(
+        app.post_messages(
+            user,
+            chat,
+            &session,
+            &json!({"message": true, "actor": "robot"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(issues[0]["received"], "boolean");
+    assert_eq!(issues[1]["code"], "invalid_enum_value");
+
+    for not_an_object in [json!([]), json!("hi"), json!(null), json!(3)] {
+        let issues = body_issues(
+            app.post_messages(user, chat, &session, &not_an_object)
+                .await,
+        )
+        .await;
+        assert_eq!(issues[0]["code"], "invalid_type");
+        assert_eq!(issues[0]["expected"], "object");
+        assert_eq!(issues[0]["path"], json!([]));
+    }
+    assert_eq!(app.all_messages_count().await, 0);
+}
+
+#[tokio::test]
+async fn both_shapes_at_once_is_an_unrecognized_key() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let body = json!({"message": "one", "actor": "user", "messages": [{"content": "two", "role": "user"}]});
+
+    let issues = body_issues(
+        app.post_messages(user, chat, &app.session(user), &body)
+            .await,
+    )
+    .await;
+
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["code"], "unrecognized_keys");
+    assert_eq!(issues[0]["keys"], json!(["message"]));
+    assert_eq!(app.all_messages_count().await, 0);
+}
+
+#[tokio::test]
+async fn the_batch_size_is_bounded() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+
+    let issues = body_issues(
+        app.post_messages(user, chat, &session, &json!({"messages": []}))
+            .await,
+    )
+    .await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["code"], "too_small");
+    assert_eq!(issues[0]["type"], "array");
+    assert_eq!(issues[0]["minimum"], 1);
+    assert_eq!(issues[0]["path"], json!(["messages"]));
+
+    let one = json!({"content": "x", "role": "user"});
+    let issues = body_issues(
+        app.post_messages(
+            user,
+            chat,
+            &session,
+            &json!({"messages": vec![one.clone(); 101]}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(issues.len(), 1);
+    assert_eq!(issues[0]["code"], "too_big");
+    assert_eq!(issues[0]["type"], "array");
+    assert_eq!(issues[0]["maximum"], 100);
+
+    let res = app
+        .post_messages(user, chat, &session, &json!({"messages": vec![one; 100]}))
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(app.messages(chat).await.len(), 100);
+
+    let issues = body_issues(
+        app.post_messages(user, chat, &session, &json!({"messages": "x"}))
+            .await,
+    )
+    .await;
+    assert_eq!(issues[0]["expected"], "array");
+}
+
+#[tokio::test]
+async fn limits_come_from_configuration() {
+    let app = spawn_app_with(&[
+        ("APP__LIMITS__MAX_BATCH", "2"),
+        ("APP__LIMITS__MAX_MESSAGE_CHARS", "5"),
+    ])
+    .await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let m = |t: &str| json!({"content": t, "role": "user"});
+
+    let issues = body_issues(
+        app.post_messages(
+            user,
+            chat,
+            &app.session(user),
+            &json!({"messages": [m("12345"), m("123456"), m("1")]}),
+        )
+        .await,
+    )
+    .await;
+
+    assert_eq!(issues[0]["code"], "too_big");
+    assert_eq!(issues[0]["maximum"], 2);
+    assert_eq!(issues[1]["code"], "too_big");
+    assert_eq!(issues[1]["maximum"], 5);
+    assert_eq!(issues[1]["path"], json!(["messages", 1, "content"]));
+}
+
+#[tokio::test]
+async fn invalid_json_is_a_400_with_the_parsers_message() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+
+    for raw in [
+        &b"{\"message\": "[..],
+        b"",
+        b"not json",
+        b"{\"message\": \"\xff\xfe\", \"actor\": \"user\"}",
+    ] {
+        let res = app
+            .client
+            .post(app.messages_url(user, chat))
+            .header("content-type", "application/json")
+            .header("cookie", format!("neptun-session={session}"))
+            .body(raw.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let body = assert_error(res, 400, "Bad Request. Invalid JSON body.").await;
+        let issues = body["data"]["issues"].as_array().unwrap();
+        assert_eq!(issues.len(), 1);
+        assert_eq!(issues[0]["code"], "invalid_json");
+        assert_eq!(issues[0]["path"], json!([]));
+        assert!(!issues[0]["message"].as_str().unwrap().is_empty());
+    }
+    assert_eq!(app.all_messages_count().await, 0);
+}
+
+#[tokio::test]
+async fn only_json_is_accepted() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let body = json!({"message": "hi", "actor": "user"}).to_string();
+
+    for content_type in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("application/jsonx"),
+        Some("nonsense"),
+    ] {
+        let mut req = app
+            .client
+            .post(app.messages_url(user, chat))
+            .header("cookie", format!("neptun-session={session}"))
+            .body(body.clone());
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        assert_error(req.send().await.unwrap(), 415, "Unsupported Media Type.").await;
+    }
+    assert_eq!(app.all_messages_count().await, 0);
+
+    let res = app
+        .client
+        .post(app.messages_url(user, chat))
+        .header("cookie", format!("neptun-session={session}"))
+        .header("content-type", "Application/JSON; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_refused_with_413() {
+    let app = spawn_app_with(&[("APP__LIMITS__MAX_BODY_BYTES", "1024")]).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let big = json!({"message": "x".repeat(2000), "actor": "user"}).to_string();
+
+    let res = app
+        .client
+        .post(app.messages_url(user, chat))
+        .header("content-type", "application/json")
+        .header("cookie", format!("neptun-session={session}"))
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let body = assert_error(res, 413, "Payload Too Large.").await;
+    assert_eq!(body["data"]["issues"][0]["code"], "too_big");
+    assert_eq!(body["data"]["issues"][0]["type"], "body");
+    assert_eq!(body["data"]["issues"][0]["maximum"], 1024);
+
+    // The same without a Content-Length: chunked, refused once it passes the limit.
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        big.as_bytes().chunks(100).map(|c| Ok(c.to_vec())).collect();
+    let res = app
+        .client
+        .post(app.messages_url(user, chat))
+        .header("content-type", "application/json")
+        .header("cookie", format!("neptun-session={session}"))
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 413, "Payload Too Large.").await;
+    assert_eq!(app.all_messages_count().await, 0);
+
+    let small = json!({"message": "x", "actor": "user"});
+    assert_eq!(
+        app.post_messages(user, chat, &session, &small)
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_contract_shape() {
+    let app = spawn_app().await;
+
+    let res = app
+        .client
+        .get(format!("{}/nope", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 404, "Not Found.").await;
+
+    let res = app.client.get(app.messages_url(1, 1)).send().await.unwrap();
+    assert_eq!(res.headers()["allow"], "POST");
+    assert_error(res, 405, "Method Not Allowed.").await;
+}
+
+#[tokio::test]
+async fn a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced() {
+    let app = spawn_app().await;
+
+    let res = app
+        .client
+        .post(app.messages_url(1, 1))
+        .header("x-request-id", "proxy-abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-request-id"], "proxy-abc-123");
+
+    let res = app
+        .client
+        .post(app.messages_url(1, 1))
+        .header("x-request-id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    let id = res.headers()["x-request-id"].to_str().unwrap();
+    assert_ne!(id, "bad id with spaces");
+    assert!(uuid::Uuid::parse_str(id).is_ok());
+}
