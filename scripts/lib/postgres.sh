@@ -66,7 +66,7 @@ pg_start_throwaway() {
     as=(bash -c)
   fi
   pg_log "starting a throwaway cluster in $PG_THROWAWAY_DIR"
-  "${as[@]}" "$bindir/initdb -D $PG_THROWAWAY_DIR/data -U $PG_ROLE -A trust >/dev/null" || return 1
+  "${as[@]}" "$bindir/initdb -D $PG_THROWAWAY_DIR/data -U $PG_ROLE -A trust -E UTF8 --locale=C >/dev/null" || return 1
   "${as[@]}" "$bindir/pg_ctl -D $PG_THROWAWAY_DIR/data -l $PG_THROWAWAY_DIR/log -w start \
       -o '-p 54329 -k $PG_THROWAWAY_DIR -c listen_addresses=127.0.0.1'" >/dev/null || return 1
   PG_URL="postgres://${PG_ROLE}@127.0.0.1:54329/postgres"

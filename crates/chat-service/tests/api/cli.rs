@@ -111,6 +111,25 @@ async fn migrate_is_idempotent() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("up to date"));
 }
 
+#[tokio::test]
+async fn migrate_refuses_a_database_that_is_not_utf8() {
+    let app = spawn_app().await;
+    let name = format!("{}_ascii", app.db.name);
+    app.sql(&format!(
+        r#"CREATE DATABASE "{name}" TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'"#
+    ))
+    .await;
+    let mut url = reqwest::Url::parse(&app.db.url).unwrap();
+    url.set_path(&name);
+
+    let out = chat_service(url.as_str(), &["migrate"]);
+
+    app.sql(&format!(r#"DROP DATABASE "{name}" WITH (FORCE)"#))
+        .await;
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs a UTF8 database"));
+}
+
 #[test]
 fn production_refuses_to_start_without_its_secrets() {
     let run = |vars: &[(&str, &str)]| {

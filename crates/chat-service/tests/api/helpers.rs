@@ -37,7 +37,10 @@ impl TestDb {
         let mut conn = AsyncPgConnection::establish(&admin_url)
             .await
             .expect("connecting to TEST_DATABASE_URL");
-        diesel::sql_query(format!(r#"CREATE DATABASE "{name}""#))
+        // UTF8 whatever the cluster's default; C collation is valid with any cluster locale.
+        diesel::sql_query(format!(
+            r#"CREATE DATABASE "{name}" TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'"#
+        ))
             .execute(&mut conn)
             .await
             .expect("creating the test database");

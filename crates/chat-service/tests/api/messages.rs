@@ -513,3 +513,40 @@ async fn a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced() {
     assert_ne!(id, "bad id with spaces");
     assert!(uuid::Uuid::parse_str(id).is_ok());
 }
+
+#[tokio::test]
+async fn concurrent_batches_to_one_chat_all_land_in_order() {
+    let app = spawn_app().await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let requests = (0..8).map(|r| {
+        let batch: Vec<Value> = (0..5)
+            .map(|i| json!({"content": format!("r{r} m{i}"), "role": "user"}))
+            .collect();
+        let body = json!({"messages": batch});
+        let (app, session) = (&app, &session);
+        async move { app.post_messages(user, chat, session, &body).await }
+    });
+
+    let responses = futures_util::future::join_all(requests).await;
+
+    for (r, res) in responses.into_iter().enumerate() {
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        let msgs = body["chatMessages"].as_array().unwrap();
+        let texts: Vec<&str> = msgs
+            .iter()
+            .map(|m| m["message"].as_str().unwrap())
+            .collect();
+        let expected: Vec<String> = (0..5).map(|i| format!("r{r} m{i}")).collect();
+        assert_eq!(texts, expected);
+        let ids: Vec<i64> = msgs.iter().map(|m| m["id"].as_i64().unwrap()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    }
+    let stored = app.messages(chat).await;
+    assert_eq!(stored.len(), 40);
+    let mut texts: Vec<&str> = stored.iter().map(|m| m.message.as_str()).collect();
+    texts.sort_unstable();
+    texts.dedup();
+    assert_eq!(texts.len(), 40, "no row lost or doubled");
+}
