@@ -4,32 +4,36 @@ use chrono::{DateTime, Utc};
 
 use crate::ids::{ChatId, UserId};
 
+/// Why a name (of a chat, of a model) is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("needs at least one character other than white space")]
+    Blank,
+    #[error("holds at most {max} characters")]
+    TooLong { max: usize },
+}
+
+/// The rule both names follow: trimmed, then 1 to `max` characters.
+fn trimmed_name(raw: &str, max: usize) -> Result<String, NameError> {
+    let name = raw.trim();
+    if name.is_empty() {
+        Err(NameError::Blank)
+    } else if name.chars().nth(max).is_some() {
+        Err(NameError::TooLong { max })
+    } else {
+        Ok(name.to_owned())
+    }
+}
+
 /// A chat's name: trimmed, 1 to 200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChatName(String);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ChatNameError {
-    #[error("a chat name needs at least one character other than white space")]
-    Blank,
-    #[error("a chat name holds at most {max} characters")]
-    TooLong { max: usize },
-}
-
 impl ChatName {
     pub const MAX_CHARS: usize = 200;
 
-    pub fn new(raw: &str) -> Result<Self, ChatNameError> {
-        let name = raw.trim();
-        if name.is_empty() {
-            Err(ChatNameError::Blank)
-        } else if name.chars().nth(Self::MAX_CHARS).is_some() {
-            Err(ChatNameError::TooLong {
-                max: Self::MAX_CHARS,
-            })
-        } else {
-            Ok(Self(name.to_owned()))
-        }
+    pub fn new(raw: &str) -> Result<Self, NameError> {
+        trimmed_name(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -37,32 +41,15 @@ impl ChatName {
     }
 }
 
-/// The model a chat talks to, as the app names it (free text): 1 to 100 characters.
+/// The model a chat talks to, as the app names it (free text): trimmed, 1 to 100 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelName(String);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ModelNameError {
-    #[error("a model name needs at least one character other than white space")]
-    Blank,
-    #[error("a model name holds at most {max} characters")]
-    TooLong { max: usize },
-}
 
 impl ModelName {
     pub const MAX_CHARS: usize = 100;
 
-    pub fn new(raw: &str) -> Result<Self, ModelNameError> {
-        let model = raw.trim();
-        if model.is_empty() {
-            Err(ModelNameError::Blank)
-        } else if model.chars().nth(Self::MAX_CHARS).is_some() {
-            Err(ModelNameError::TooLong {
-                max: Self::MAX_CHARS,
-            })
-        } else {
-            Ok(Self(model.to_owned()))
-        }
+    pub fn new(raw: &str) -> Result<Self, NameError> {
+        trimmed_name(raw, Self::MAX_CHARS).map(Self)
     }
 
     pub fn as_str(&self) -> &str {
@@ -96,21 +83,21 @@ mod tests {
     #[test]
     fn chat_names_are_trimmed_and_bounded() {
         assert_eq!(ChatName::new("  Plans ").map(|n| n.0), Ok("Plans".into()));
-        assert_eq!(ChatName::new(" \t"), Err(ChatNameError::Blank));
+        assert_eq!(ChatName::new(" \t"), Err(NameError::Blank));
         assert!(ChatName::new(&"é".repeat(200)).is_ok());
         assert_eq!(
             ChatName::new(&"é".repeat(201)),
-            Err(ChatNameError::TooLong { max: 200 })
+            Err(NameError::TooLong { max: 200 })
         );
     }
 
     #[test]
     fn model_names_are_bounded() {
         assert!(ModelName::new("llama3.2:3b").is_ok());
-        assert_eq!(ModelName::new(""), Err(ModelNameError::Blank));
+        assert_eq!(ModelName::new(""), Err(NameError::Blank));
         assert_eq!(
             ModelName::new(&"m".repeat(101)),
-            Err(ModelNameError::TooLong { max: 100 })
+            Err(NameError::TooLong { max: 100 })
         );
     }
 }

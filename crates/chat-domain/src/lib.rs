@@ -11,7 +11,7 @@ pub mod ports;
 pub mod service;
 pub mod user;
 
-pub use chat::{Chat, ChatName, ChatNameError, ModelName, ModelNameError, NewChat};
+pub use chat::{Chat, ChatName, ModelName, NameError, NewChat};
 pub use error::{AuthError, CreateChatError, CreateUserError, PostMessagesError, SessionError};
 pub use ids::{ChatId, IdError, MessageId, UserId};
 pub use message::{

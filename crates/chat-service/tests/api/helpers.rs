@@ -260,6 +260,24 @@ impl TestApp {
         format!("{}/api/users/{user}/chats/{chat}/messages", self.address)
     }
 
+    /// POSTs raw bytes with the given content type (none if `None`) and session cookie.
+    pub async fn post_raw(
+        &self,
+        url: String,
+        session: Option<&str>,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::Response {
+        let mut req = self.client.post(url).body(body);
+        if let Some(session) = session {
+            req = req.header(COOKIE, format!("neptun-session={session}"));
+        }
+        if let Some(content_type) = content_type {
+            req = req.header(CONTENT_TYPE, content_type);
+        }
+        req.send().await.expect("sending the request")
+    }
+
     /// POSTs `body` as JSON with the session in the cookie.
     pub async fn post_messages(
         &self,
@@ -268,14 +286,13 @@ impl TestApp {
         session: &str,
         body: &Value,
     ) -> reqwest::Response {
-        self.client
-            .post(self.messages_url(user, chat))
-            .header(CONTENT_TYPE, "application/json")
-            .header(COOKIE, format!("neptun-session={session}"))
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("sending the request")
+        self.post_raw(
+            self.messages_url(user, chat),
+            Some(session),
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await
     }
 }
 

@@ -368,15 +368,9 @@ async fn invalid_json_is_a_400_with_the_parsers_message() {
         b"not json",
         b"{\"message\": \"\xff\xfe\", \"actor\": \"user\"}",
     ] {
-        let res = app
-            .client
-            .post(app.messages_url(user, chat))
-            .header("content-type", "application/json")
-            .header("cookie", format!("neptun-session={session}"))
-            .body(raw.to_vec())
-            .send()
-            .await
-            .unwrap();
+        let url = app.messages_url(user, chat);
+        let json = Some("application/json");
+        let res = app.post_raw(url, Some(&session), json, raw.to_vec()).await;
         let body = assert_error(res, 400, "Bad Request. Invalid JSON body.").await;
         let issues = body["data"]["issues"].as_array().unwrap();
         assert_eq!(issues.len(), 1);
@@ -401,27 +395,23 @@ async fn only_json_is_accepted() {
         Some("application/jsonx"),
         Some("nonsense"),
     ] {
-        let mut req = app
-            .client
-            .post(app.messages_url(user, chat))
-            .header("cookie", format!("neptun-session={session}"))
-            .body(body.clone());
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        assert_error(req.send().await.unwrap(), 415, "Unsupported Media Type.").await;
+        let url = app.messages_url(user, chat);
+        let res = app
+            .post_raw(url, Some(&session), content_type, body.clone())
+            .await;
+        assert_error(res, 415, "Unsupported Media Type.").await;
     }
     assert_eq!(app.all_messages_count().await, 0);
 
+    let json_utf8 = Some("Application/JSON; charset=utf-8");
     let res = app
-        .client
-        .post(app.messages_url(user, chat))
-        .header("cookie", format!("neptun-session={session}"))
-        .header("content-type", "Application/JSON; charset=utf-8")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .post_raw(
+            app.messages_url(user, chat),
+            Some(&session),
+            json_utf8,
+            body,
+        )
+        .await;
     assert_eq!(res.status(), 200);
 }
 
@@ -432,15 +422,10 @@ async fn bodies_over_the_limit_are_refused_with_413() {
     let session = app.session(user);
     let big = json!({"message": "x".repeat(2000), "actor": "user"}).to_string();
 
+    let (url, json) = (app.messages_url(user, chat), Some("application/json"));
     let res = app
-        .client
-        .post(app.messages_url(user, chat))
-        .header("content-type", "application/json")
-        .header("cookie", format!("neptun-session={session}"))
-        .body(big.clone())
-        .send()
-        .await
-        .unwrap();
+        .post_raw(url.clone(), Some(&session), json, big.clone())
+        .await;
     let body = assert_error(res, 413, "Payload Too Large.").await;
     assert_eq!(body["data"]["issues"][0]["code"], "too_big");
     assert_eq!(body["data"]["issues"][0]["type"], "body");
@@ -449,17 +434,8 @@ async fn bodies_over_the_limit_are_refused_with_413() {
     // The same without a Content-Length: chunked, refused once it passes the limit.
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
         big.as_bytes().chunks(100).map(|c| Ok(c.to_vec())).collect();
-    let res = app
-        .client
-        .post(app.messages_url(user, chat))
-        .header("content-type", "application/json")
-        .header("cookie", format!("neptun-session={session}"))
-        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
-            chunks,
-        )))
-        .send()
-        .await
-        .unwrap();
+    let stream = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+    let res = app.post_raw(url, Some(&session), json, stream).await;
     assert_error(res, 413, "Payload Too Large.").await;
     assert_eq!(app.all_messages_count().await, 0);
 
