@@ -30,6 +30,13 @@ pub enum Command {
     Sessions(SessionsCommand),
 }
 
+impl Command {
+    /// Whether the command cannot run without `database.url`.
+    pub fn needs_database(&self) -> bool {
+        !matches!(self, Command::Sessions(_))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum UsersCommand {
     /// Create a user; prints its id.

@@ -5,8 +5,14 @@ use chat_service::settings::Settings;
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let settings = match Settings::from_process_env() {
+    let command = Cli::parse().command.unwrap_or(Command::Serve);
+    let settings = Settings::from_process_env().and_then(|settings| {
+        if command.needs_database() {
+            settings.database()?;
+        }
+        Ok(settings)
+    });
+    let settings = match settings {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("chat-service: configuration: {e:#}");
@@ -26,10 +32,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(chat_service::run(
-        cli.command.unwrap_or(Command::Serve),
-        settings,
-    )) {
+    match runtime.block_on(chat_service::run(command, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %format_args!("{e:#}"), "chat-service failed");

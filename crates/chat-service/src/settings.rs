@@ -126,7 +126,8 @@ pub struct LogSettings {
 pub struct Settings {
     pub env: AppEnv,
     pub server: ServerSettings,
-    pub database: PgSettings,
+    /// None when no URL is configured: only commands that need no database can run then.
+    pub database: Option<PgSettings>,
     pub migrate_on_start: bool,
     pub session_password: Password,
     pub previous_passwords: Vec<Password>,
@@ -192,15 +193,19 @@ impl Settings {
             .context("reading the configuration")
     }
 
+    /// The database settings, or the error that names the missing setting.
+    pub fn database(&self) -> anyhow::Result<&PgSettings> {
+        self.database.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("database.url is not set: set DATABASE_URL (or APP__DATABASE__URL)")
+        })
+    }
+
     fn check(raw: RawSettings, env: AppEnv) -> anyhow::Result<Self> {
         let url = raw
             .database
             .url
             .clone()
             .filter(|u| !u.expose_secret().is_empty());
-        let Some(url) = url else {
-            bail!("database.url is not set: set DATABASE_URL (or APP__DATABASE__URL)");
-        };
         let password = raw
             .session
             .password
@@ -235,13 +240,13 @@ impl Settings {
         let limits = MessageLimits::new(raw.limits.max_message_chars, raw.limits.max_batch)?;
         Ok(Self {
             env,
-            database: PgSettings {
+            database: url.map(|url| PgSettings {
                 url,
                 pool_size: raw.database.pool_size,
                 pool_wait: Duration::from_millis(raw.database.pool_wait_ms),
                 connect_timeout: Duration::from_millis(raw.database.connect_timeout_ms),
                 statement_timeout: Duration::from_millis(raw.database.statement_timeout_ms),
-            },
+            }),
             migrate_on_start: raw.database.migrate_on_start,
             server: raw.server,
             session_password,
@@ -290,7 +295,10 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(s.database.url.expose_secret(), "postgres://a@h/one");
+        assert_eq!(
+            s.database().unwrap().url.expose_secret(),
+            "postgres://a@h/one"
+        );
         assert_eq!(s.server.port, 9000);
         assert_eq!(s.limits.max_batch(), 5);
         assert_eq!(s.previous_passwords.len(), 2);
@@ -304,17 +312,21 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(s.database.url.expose_secret(), "postgres://a@h/two");
+        assert_eq!(
+            s.database().unwrap().url.expose_secret(),
+            "postgres://a@h/two"
+        );
     }
 
     #[test]
     fn production_needs_a_database_and_a_password() {
-        let err = Settings::load(
+        let s = Settings::load(
             &config_dir(),
             AppEnv::Production,
             &vars(&[("NUXT_SESSION_PASSWORD", PW)]),
         )
-        .unwrap_err();
+        .unwrap();
+        let err = s.database().unwrap_err();
         assert!(err.to_string().contains("DATABASE_URL"), "{err:#}");
 
         let err = Settings::load(

@@ -18,7 +18,7 @@ pub type Service = ChatService<PgStore, IronSessions>;
 
 /// Builds the domain service with its adapters (no connection is opened yet).
 pub fn build_service(settings: &Settings) -> anyhow::Result<Service> {
-    let store = PgStore::new(&settings.database)?;
+    let store = PgStore::new(settings.database()?)?;
     Ok(ChatService::new(store, sessions(settings), settings.limits))
 }
 
@@ -39,7 +39,7 @@ pub async fn migrate_if_configured(settings: &Settings) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let applied = run_postgres_migrations(&settings.database.url).await?;
+    let applied = run_postgres_migrations(&settings.database()?.url).await?;
     if applied.is_empty() {
         tracing::info!("database schema is up to date");
     } else {

@@ -131,6 +131,21 @@ async fn migrate_refuses_a_database_that_is_not_utf8() {
 }
 
 #[test]
+fn minting_a_session_needs_no_database() {
+    let out = Command::new(env!("CARGO_BIN_EXE_chat-service"))
+        .args(["sessions", "mint", "--user", "5"])
+        .env_clear()
+        .env("APP_ENV", "test")
+        .env(
+            "APP_CONFIG_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+        )
+        .output()
+        .unwrap();
+    assert!(stdout_of(&out).starts_with("Fe26.2**"));
+}
+
+#[test]
 fn production_refuses_to_start_without_its_secrets() {
     let run = |vars: &[(&str, &str)]| {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-service"));
@@ -149,6 +164,7 @@ fn production_refuses_to_start_without_its_secrets() {
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
     assert!(run(&[("NUXT_SESSION_PASSWORD", &"p".repeat(32))]).contains("DATABASE_URL"));
+    assert!(run(&[]).contains("NUXT_SESSION_PASSWORD"));
     assert!(
         run(&[("DATABASE_URL", "postgres://a@127.0.0.1:1/x")]).contains("NUXT_SESSION_PASSWORD")
     );

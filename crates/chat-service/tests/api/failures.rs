@@ -104,3 +104,53 @@ async fn connections_killed_by_the_database_are_replaced() {
     );
     assert_eq!(app.messages(chat).await.len(), 2);
 }
+
+#[tokio::test]
+async fn no_free_connection_in_time_is_503_and_the_waiting_request_still_lands() {
+    let app = spawn_app_with(&[
+        ("APP__DATABASE__POOL_SIZE", "1"),
+        ("APP__DATABASE__POOL_WAIT_MS", "200"),
+    ])
+    .await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let hi = json!({"message": "hi", "actor": "user"});
+    // Hold the chat's row, so the first request keeps the pool's only connection while it waits.
+    let mut locker = app.db.conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut locker,
+        &format!("BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"),
+    )
+    .await
+    .unwrap();
+
+    let first = tokio::spawn({
+        let (url, session, body) = (
+            app.messages_url(user, chat),
+            session.clone(),
+            hi.to_string(),
+        );
+        let client = app.client.clone();
+        async move {
+            client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("cookie", format!("neptun-session={session}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let second = app.post_messages(user, chat, &session, &hi).await;
+    assert_eq!(second.headers()["retry-after"], "1");
+    assert_error(second, 503, "Service Unavailable.").await;
+
+    diesel_async::SimpleAsyncConnection::batch_execute(&mut locker, "COMMIT")
+        .await
+        .unwrap();
+    assert_eq!(first.await.unwrap(), 200);
+    assert_eq!(app.messages(chat).await.len(), 1);
+}
