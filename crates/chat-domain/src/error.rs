@@ -63,3 +63,12 @@ pub enum CreateChatError {
     #[error(transparent)]
     Unknown(anyhow::Error),
 }
+
+/// Outcomes of asking whether the store holds no user at all, other than an answer.
+#[derive(Debug, thiserror::Error)]
+pub enum IsEmptyError {
+    #[error("the store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unknown(anyhow::Error),
+}

@@ -12,7 +12,9 @@ pub mod service;
 pub mod user;
 
 pub use chat::{Chat, ChatName, ModelName, NameError, NewChat};
-pub use error::{AuthError, CreateChatError, CreateUserError, PostMessagesError, SessionError};
+pub use error::{
+    AuthError, CreateChatError, CreateUserError, IsEmptyError, PostMessagesError, SessionError,
+};
 pub use ids::{ChatId, IdError, MessageId, UserId};
 pub use message::{
     Actor, BatchSizeError, ChatMessage, MessageBatch, MessageLimits, MessageText, MessageTextError,

@@ -3,7 +3,9 @@
 use std::future::Future;
 
 use crate::chat::{Chat, NewChat};
-use crate::error::{CreateChatError, CreateUserError, PostMessagesError, SessionError};
+use crate::error::{
+    CreateChatError, CreateUserError, IsEmptyError, PostMessagesError, SessionError,
+};
 use crate::ids::{ChatId, UserId};
 use crate::message::{ChatMessage, MessageBatch};
 use crate::user::EmailAddress;
@@ -35,6 +37,9 @@ pub trait ChatStore: Send + Sync + 'static {
         &self,
         chat: &NewChat,
     ) -> impl Future<Output = Result<Chat, CreateChatError>> + Send;
+
+    /// Whether the store holds no user (a fresh database). Errors: `Unavailable`, `Unknown`.
+    fn is_empty(&self) -> impl Future<Output = Result<bool, IsEmptyError>> + Send;
 }
 
 /// Turns a session token (as the client sent it) into the id of the user it was issued to.

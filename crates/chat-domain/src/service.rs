@@ -1,7 +1,9 @@
 //! The operations of the service, generic over the ports.
 
 use crate::chat::{Chat, NewChat};
-use crate::error::{AuthError, CreateChatError, CreateUserError, PostMessagesError, SessionError};
+use crate::error::{
+    AuthError, CreateChatError, CreateUserError, IsEmptyError, PostMessagesError, SessionError,
+};
 use crate::ids::{ChatId, UserId};
 use crate::message::{ChatMessage, MessageBatch, MessageLimits};
 use crate::ports::{ChatStore, SessionVerifier};
@@ -70,6 +72,10 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
     pub async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
         self.store.create_chat(chat).await
     }
+
+    pub async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+        self.store.is_empty().await
+    }
 }
 
 #[cfg(test)]
@@ -129,6 +135,10 @@ mod tests {
             Err(CreateChatError::Unknown(anyhow::anyhow!(
                 "not in this test"
             )))
+        }
+
+        async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+            Ok(self.chats.is_empty())
         }
     }
 

@@ -1,10 +1,10 @@
 //! Sorting storage failures into the two kinds the domain distinguishes: the database could not
-//! be reached in time (the client may retry: 503), or anything else (500).
+//! be reached or locked in time (the client may retry: 503), or anything else (500).
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
 
-use chat_domain::{CreateChatError, CreateUserError, PostMessagesError};
+use chat_domain::{CreateChatError, CreateUserError, IsEmptyError, PostMessagesError};
 
 #[derive(Debug)]
 pub enum Fault {
@@ -32,9 +32,20 @@ impl From<DieselError> for Fault {
                 | DatabaseErrorKind::SerializationFailure,
                 _,
             ) => Fault::Unavailable(e.into()),
+            // SQLite's SQLITE_BUSY/SQLITE_LOCKED past the busy timeout: contention, not a fault.
+            // diesel passes no error code for these, only SQLite's fixed English message.
+            DieselError::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if is_sqlite_lock_message(info.message()) =>
+            {
+                Fault::Unavailable(e.into())
+            }
             _ => Fault::Unknown(e.into()),
         }
     }
+}
+
+fn is_sqlite_lock_message(message: &str) -> bool {
+    message.starts_with("database is locked") || message.starts_with("database table is locked")
 }
 
 macro_rules! fault_into {
@@ -50,4 +61,9 @@ macro_rules! fault_into {
     )*};
 }
 
-fault_into!(PostMessagesError, CreateUserError, CreateChatError);
+fault_into!(
+    PostMessagesError,
+    CreateUserError,
+    CreateChatError,
+    IsEmptyError
+);

@@ -1,11 +1,35 @@
-//! The persistence adapter: the domain's `ChatStore` port on PostgreSQL, with diesel +
-//! diesel-async, and the embedded migrations.
+//! The persistence adapter: the domain's `ChatStore` port on PostgreSQL (production) or SQLite
+//! (the embedded default), with diesel + diesel-async, and the embedded migrations of each.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
 
 mod fault;
 pub mod migrate;
 pub mod postgres;
 mod rows;
 pub mod schema;
+pub mod sqlite;
+pub mod store;
 
-pub use migrate::run_postgres_migrations;
-pub use postgres::{PgSettings, PgStore};
+pub use postgres::PgStore;
+pub use sqlite::{SqliteStore, SqliteTarget};
+pub use store::{Backend, Store};
+
+/// How to reach the database and how long to wait for it.
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    /// `postgres://...`, `sqlite://PATH` or `sqlite::memory:`.
+    pub url: SecretString,
+    pub pool_size: usize,
+    /// How long a request waits for a free connection before it is answered 503.
+    pub pool_wait: Duration,
+    /// How long opening a new connection may take.
+    pub connect_timeout: Duration,
+    /// PostgreSQL: the server-side limit on one statement, so that a stuck query frees its
+    /// connection.
+    pub statement_timeout: Duration,
+    /// SQLite: how long a writer waits for another's lock before it is answered 503.
+    pub busy_timeout: Duration,
+}

@@ -1,11 +1,9 @@
 //! The chat store on PostgreSQL: a deadpool of diesel-async connections.
 
-use std::time::Duration;
-
 use anyhow::Context as _;
 use chat_domain::{
     Chat, ChatId, ChatMessage, ChatStore, CreateChatError, CreateUserError, EmailAddress,
-    MessageBatch, NewChat, PostMessagesError, UserId,
+    IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
 };
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -17,32 +15,22 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::DatabaseSettings;
 use crate::fault::Fault;
-use crate::rows::{ChatRow, MessageRow};
-use crate::schema::{chat_conversation, neptun_user};
-
-/// How to reach PostgreSQL and how long to wait for it.
-#[derive(Debug, Clone)]
-pub struct PgSettings {
-    pub url: SecretString,
-    pub pool_size: usize,
-    /// How long a request waits for a free connection before it is answered 503.
-    pub pool_wait: Duration,
-    /// How long opening a new connection may take.
-    pub connect_timeout: Duration,
-    /// The server-side limit on one statement, so that a stuck query frees its connection.
-    pub statement_timeout: Duration,
-}
+use crate::migrate::run_postgres_migrations;
+use crate::rows::{ChatRow, MessageRow, chat_columns, into_messages};
+use crate::schema::postgres::{chat_conversation, neptun_user};
 
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
+    url: SecretString,
 }
 
 impl PgStore {
     /// Builds the pool. No connection is opened until one is needed, so the service starts (and
     /// answers 503) while the database is away, and heals when it is back.
-    pub fn new(settings: &PgSettings) -> anyhow::Result<Self> {
+    pub fn new(settings: &DatabaseSettings) -> anyhow::Result<Self> {
         let statement_timeout_ms = settings.statement_timeout.as_millis();
         let mut config = ManagerConfig::default();
         // Checked on every checkout, so a connection broken by a database restart is replaced
@@ -74,7 +62,15 @@ impl PgStore {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .context("building the PostgreSQL pool")?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            url: settings.url.clone(),
+        })
+    }
+
+    /// Applies the pending migrations (on a connection of its own); returns the versions applied.
+    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        run_postgres_migrations(&self.url).await
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, Fault> {
@@ -112,7 +108,7 @@ impl ChatStore for PgStore {
             .map(|m| (m.text.as_str(), m.actor.as_str()))
             .unzip();
         let mut conn = self.conn().await?;
-        let mut rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
+        let rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
             .bind::<Integer, _>(chat.get())
             .bind::<Integer, _>(owner.get())
             .bind::<Array<Text>, _>(texts)
@@ -123,12 +119,7 @@ impl ChatStore for PgStore {
         if rows.is_empty() {
             return Err(PostMessagesError::ChatNotFound { owner, chat });
         }
-        // Ids were drawn in request order; RETURNING's order is not promised, so restore it.
-        rows.sort_by_key(|r| r.id);
-        rows.into_iter()
-            .map(ChatMessage::try_from)
-            .collect::<anyhow::Result<_>>()
-            .map_err(PostMessagesError::Unknown)
+        into_messages(rows).map_err(PostMessagesError::Unknown)
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
@@ -159,7 +150,7 @@ impl ChatStore for PgStore {
                 chat_conversation::model.eq(chat.model.as_str()),
                 chat_conversation::neptun_user_id.eq(chat.owner.get()),
             ))
-            .returning(ChatRow::as_returning())
+            .returning(chat_columns!(chat_conversation))
             .get_result(&mut conn)
             .await
             .map_err(|e| match e {
@@ -169,5 +160,16 @@ impl ChatStore for PgStore {
                 other => Fault::from(other).into(),
             })?;
         Chat::try_from(row).map_err(CreateChatError::Unknown)
+    }
+
+    async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+        let mut conn = self.conn().await?;
+        let any: Option<i32> = neptun_user::table
+            .select(neptun_user::id)
+            .first(&mut conn)
+            .await
+            .optional()
+            .map_err(Fault::from)?;
+        Ok(any.is_none())
     }
 }

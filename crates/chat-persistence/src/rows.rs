@@ -1,22 +1,62 @@
-//! Rows as diesel reads them, and their conversion into domain types. A row that breaks a
-//! domain rule (possible only for rows seeded by hand) is an error, not a panic.
+//! Rows as diesel reads them, for either backend (`Queryable` is positional, so the same struct
+//! reads PostgreSQL's and SQLite's columns), and their conversion into domain types. A row that
+//! breaks a domain rule (possible only for rows seeded by hand) is an error, not a panic.
 
 use anyhow::Context as _;
 use chat_domain::{Chat, ChatId, ChatMessage, MessageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
 
-use crate::schema::{chat_conversation, chat_conversation_message};
+/// Columns in the order of `MessageRow`'s fields.
+macro_rules! message_columns {
+    ($m:path) => {{
+        use $m as m;
+        (
+            m::id,
+            m::message,
+            m::actor,
+            m::neptun_user_id,
+            m::chat_conversation_id,
+            m::created_at,
+            m::updated_at,
+        )
+    }};
+}
 
-#[derive(Debug, Queryable, QueryableByName, Selectable)]
-#[diesel(table_name = chat_conversation_message)]
+/// Columns in the order of `ChatRow`'s fields.
+macro_rules! chat_columns {
+    ($c:path) => {{
+        use $c as c;
+        (
+            c::id,
+            c::name,
+            c::model,
+            c::neptun_user_id,
+            c::created_at,
+            c::updated_at,
+        )
+    }};
+}
+
+pub(crate) use {chat_columns, message_columns};
+
+/// `QueryableByName` (with PostgreSQL's types) serves the raw append statement there.
+#[derive(Debug, Queryable, QueryableByName)]
 pub struct MessageRow {
+    #[diesel(sql_type = BigInt)]
     pub id: i64,
+    #[diesel(sql_type = Text)]
     pub message: String,
+    #[diesel(sql_type = Text)]
     pub actor: String,
+    #[diesel(sql_type = Integer)]
     pub neptun_user_id: i32,
+    #[diesel(sql_type = Integer)]
     pub chat_conversation_id: i32,
+    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -41,8 +81,14 @@ impl TryFrom<MessageRow> for ChatMessage {
     }
 }
 
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = chat_conversation)]
+/// Stored messages in id order (the order they were written in), as domain values.
+pub fn into_messages(mut rows: Vec<MessageRow>) -> anyhow::Result<Vec<ChatMessage>> {
+    // RETURNING's order is not promised by either backend; ids were drawn in request order.
+    rows.sort_by_key(|r| r.id);
+    rows.into_iter().map(ChatMessage::try_from).collect()
+}
+
+#[derive(Debug, Queryable)]
 pub struct ChatRow {
     pub id: i32,
     pub name: String,

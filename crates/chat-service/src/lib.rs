@@ -2,6 +2,7 @@
 //! parses the command line and calls [`run`].
 
 pub mod cli;
+pub mod demo;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
@@ -10,10 +11,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chat_domain::{ChatName, EmailAddress, ModelName, NewChat, UserId};
+use chat_persistence::Store;
 
 use crate::cli::{ChatsCommand, Command, SessionsCommand, UsersCommand};
-use crate::settings::Settings;
-use crate::startup::{Application, build_service, migrate, migrate_if_configured, sessions};
+use crate::settings::{AppEnv, Settings};
+use crate::startup::{Application, build_service, migrate, sessions};
 
 /// Runs one command; what it prints for the user goes to stdout, logs to stderr.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
@@ -26,13 +28,22 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 env = settings.env.as_str(),
                 "listening"
             );
+            // The first run in development seeds a demo and says how to use it.
+            if settings.env == AppEnv::Development
+                && let Some(curl) =
+                    demo::seed_if_empty(app.service(), &settings, app.port()).await?
+            {
+                println!(
+                    "\nThe database was empty: a demo user and chat were created. \
+                     Post a message with:\n\n{curl}\n"
+                );
+            }
             app.run_until_stopped().await?;
         }
-        Command::Migrate => migrate(&settings).await?,
+        Command::Migrate => migrate(&Store::new(settings.database()?)?).await?,
         Command::Users(UsersCommand::Create { email }) => {
             let email = EmailAddress::new(&email)?;
-            migrate_if_configured(&settings).await?;
-            let id = build_service(&settings)?.create_user(&email).await?;
+            let id = build_service(&settings).await?.create_user(&email).await?;
             println!("{id}");
         }
         Command::Chats(ChatsCommand::Create { user, name, model }) => {
@@ -41,8 +52,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 name: ChatName::new(&name).context("--name")?,
                 model: ModelName::new(&model).context("--model")?,
             };
-            migrate_if_configured(&settings).await?;
-            let chat = build_service(&settings)?.create_chat(&chat).await?;
+            let chat = build_service(&settings).await?.create_chat(&chat).await?;
             println!("{}", chat.id);
         }
         Command::Sessions(SessionsCommand::Mint { user, max_age }) => {

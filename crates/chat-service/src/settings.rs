@@ -11,7 +11,7 @@ use anyhow::{Context as _, bail};
 use chat_domain::MessageLimits;
 use chat_http::HttpSettings;
 use chat_http::iron::{MIN_PASSWORD_LEN, Password};
-use chat_persistence::PgSettings;
+use chat_persistence::DatabaseSettings as StoreSettings;
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -68,6 +68,7 @@ pub struct DatabaseSettings {
     pub pool_wait_ms: u64,
     pub connect_timeout_ms: u64,
     pub statement_timeout_ms: u64,
+    pub busy_timeout_ms: u64,
     pub migrate_on_start: bool,
 }
 
@@ -127,7 +128,7 @@ pub struct Settings {
     pub env: AppEnv,
     pub server: ServerSettings,
     /// None when no URL is configured: only commands that need no database can run then.
-    pub database: Option<PgSettings>,
+    pub database: Option<StoreSettings>,
     pub migrate_on_start: bool,
     pub session_password: Password,
     pub previous_passwords: Vec<Password>,
@@ -194,7 +195,7 @@ impl Settings {
     }
 
     /// The database settings, or the error that names the missing setting.
-    pub fn database(&self) -> anyhow::Result<&PgSettings> {
+    pub fn database(&self) -> anyhow::Result<&StoreSettings> {
         self.database.as_ref().ok_or_else(|| {
             anyhow::anyhow!("database.url is not set: set DATABASE_URL (or APP__DATABASE__URL)")
         })
@@ -240,12 +241,13 @@ impl Settings {
         let limits = MessageLimits::new(raw.limits.max_message_chars, raw.limits.max_batch)?;
         Ok(Self {
             env,
-            database: url.map(|url| PgSettings {
+            database: url.map(|url| StoreSettings {
                 url,
                 pool_size: raw.database.pool_size,
                 pool_wait: Duration::from_millis(raw.database.pool_wait_ms),
                 connect_timeout: Duration::from_millis(raw.database.connect_timeout_ms),
                 statement_timeout: Duration::from_millis(raw.database.statement_timeout_ms),
+                busy_timeout: Duration::from_millis(raw.database.busy_timeout_ms),
             }),
             migrate_on_start: raw.database.migrate_on_start,
             server: raw.server,
@@ -282,6 +284,10 @@ mod tests {
     fn files_then_well_known_variables_then_app_variables() {
         let s = Settings::load(&config_dir(), AppEnv::Development, &vars(&[])).unwrap();
         assert_eq!(s.server.port, 8080);
+        assert_eq!(
+            s.database().unwrap().url.expose_secret(),
+            "sqlite://data/chat-service.db"
+        );
         assert_eq!(s.limits.max_batch(), 100);
 
         let s = Settings::load(

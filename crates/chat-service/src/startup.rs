@@ -9,16 +9,20 @@ use anyhow::Context as _;
 use chat_domain::ChatService;
 use chat_http::middleware::{contract_errors, request_telemetry};
 use chat_http::session::IronSessions;
-use chat_persistence::{PgStore, run_postgres_migrations};
+use chat_persistence::Store;
 
 use crate::settings::Settings;
 
 /// The service as the binary runs it.
-pub type Service = ChatService<PgStore, IronSessions>;
+pub type Service = ChatService<Store, IronSessions>;
 
-/// Builds the domain service with its adapters (no connection is opened yet).
-pub fn build_service(settings: &Settings) -> anyhow::Result<Service> {
-    let store = PgStore::new(settings.database()?)?;
+/// Builds the store `database.url` names (migrated if `database.migrate_on_start`) and the
+/// domain service over it.
+pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
+    let store = Store::new(settings.database()?)?;
+    if settings.migrate_on_start {
+        migrate(&store).await?;
+    }
     Ok(ChatService::new(store, sessions(settings), settings.limits))
 }
 
@@ -30,20 +34,13 @@ pub fn sessions(settings: &Settings) -> IronSessions {
     )
 }
 
-/// Applies the migrations if the settings say so.
-pub async fn migrate_if_configured(settings: &Settings) -> anyhow::Result<()> {
-    if settings.migrate_on_start {
-        migrate(settings).await?;
-    }
-    Ok(())
-}
-
-pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
-    let applied = run_postgres_migrations(&settings.database()?.url).await?;
+pub async fn migrate(store: &Store) -> anyhow::Result<()> {
+    let applied = store.migrate().await?;
+    let backend = store.backend_name();
     if applied.is_empty() {
-        tracing::info!("database schema is up to date");
+        tracing::info!(backend, "database schema is up to date");
     } else {
-        tracing::info!(?applied, "applied migrations");
+        tracing::info!(backend, ?applied, "applied migrations");
     }
     Ok(())
 }
@@ -51,24 +48,25 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
 pub struct Application {
     port: u16,
     server: Server,
+    service: web::Data<Service>,
 }
 
 impl Application {
-    /// Migrates (if configured), binds `server.host:server.port` (port 0 picks a free one) and
+    /// Builds the service, binds `server.host:server.port` (port 0 picks a free one) and
     /// prepares the server; [`Application::run_until_stopped`] runs it.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        migrate_if_configured(settings).await?;
-        let service = web::Data::new(build_service(settings)?);
+        let service = web::Data::new(build_service(settings).await?);
         let address = (settings.server.host.as_str(), settings.server.port);
         let listener = TcpListener::bind(address)
             .with_context(|| format!("binding {}:{}", address.0, address.1))?;
         let port = listener.local_addr()?.port();
         let http = settings.http.clone();
+        let routes = service.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(contract_errors))
                 .wrap(from_fn(request_telemetry))
-                .configure(chat_http::configure(service.clone(), http.clone()))
+                .configure(chat_http::configure(routes.clone(), http.clone()))
         })
         .listen(listener)?;
         if let Some(workers) = settings.server.workers {
@@ -77,11 +75,16 @@ impl Application {
         Ok(Self {
             port,
             server: server.run(),
+            service,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    pub fn service(&self) -> &Service {
+        &self.service
     }
 
     pub fn handle(&self) -> ServerHandle {

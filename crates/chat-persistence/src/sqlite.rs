@@ -1,0 +1,296 @@
+//! The chat store on SQLite: the embedded default, so that the service runs with no database
+//! server. A deadpool of diesel-async `SyncConnectionWrapper<SqliteConnection>`s; every
+//! operation runs as sync diesel on the wrapped connection (`spawn_blocking`), because
+//! diesel-async cannot build a multi-row insert for SQLite (diesel_async issue 277).
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Context as _;
+use chat_domain::{
+    Chat, ChatId, ChatMessage, ChatStore, CreateChatError, CreateUserError, EmailAddress,
+    IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
+};
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::connection::SimpleConnection as _;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, SimpleAsyncConnection};
+
+use crate::DatabaseSettings;
+use crate::fault::Fault;
+use crate::migrate::run_sqlite_migrations;
+use crate::rows::{ChatRow, MessageRow, chat_columns, into_messages, message_columns};
+use crate::schema::sqlite::{chat_conversation, chat_conversation_message, neptun_user};
+
+type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// Where the database lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SqliteTarget {
+    /// `sqlite://PATH`: a file (its folder is created if missing).
+    File(PathBuf),
+    /// `sqlite::memory:`: one in-memory database shared by every connection of the store,
+    /// through SQLite's `memdb` VFS (normal locking, unlike shared-cache mode).
+    Memory,
+}
+
+pub struct SqliteStore {
+    pool: Pool<SqliteConn>,
+    /// What every connection opens: a path, or the `file:` URI of the in-memory database.
+    open: String,
+    /// Keeps an in-memory database alive while the store lives, even with no pooled connection.
+    _keeper: Option<Mutex<SqliteConnection>>,
+}
+
+/// Per-connection settings: foreign keys are off by default in SQLite; the busy timeout makes
+/// writers wait for each other instead of failing at once; WAL lets readers run beside a writer.
+fn connection_pragmas(busy_timeout_ms: u128) -> String {
+    format!(
+        "PRAGMA busy_timeout = {busy_timeout_ms}; \
+         PRAGMA foreign_keys = ON; \
+         PRAGMA journal_mode = WAL; \
+         PRAGMA synchronous = NORMAL;"
+    )
+}
+
+impl SqliteStore {
+    pub fn new(target: &SqliteTarget, settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        let busy_timeout_ms = settings.busy_timeout.as_millis();
+        let (open, keeper) = match target {
+            SqliteTarget::File(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating {}", dir.display()))?;
+                }
+                let open = path
+                    .to_str()
+                    .context("the SQLite path is not valid UTF-8")?
+                    .to_owned();
+                (open, None)
+            }
+            SqliteTarget::Memory => {
+                let open = format!("file:/chat-service-{}?vfs=memdb", uuid::Uuid::new_v4());
+                let mut keeper = SqliteConnection::establish(&open)
+                    .context("opening the in-memory SQLite database")?;
+                keeper.batch_execute(&connection_pragmas(busy_timeout_ms))?;
+                (open, Some(Mutex::new(keeper)))
+            }
+        };
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Verified;
+        config.custom_setup = Box::new(move |url| {
+            let pragmas = connection_pragmas(busy_timeout_ms);
+            Box::pin(async move {
+                let mut conn = SqliteConn::establish(url).await?;
+                conn.batch_execute(&pragmas)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(conn)
+            })
+        });
+        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(&open, config);
+        let pool = Pool::builder(manager)
+            .max_size(settings.pool_size)
+            .wait_timeout(Some(settings.pool_wait))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
+            .runtime(deadpool::Runtime::Tokio1)
+            .build()
+            .context("building the SQLite pool")?;
+        Ok(Self {
+            pool,
+            open,
+            _keeper: keeper,
+        })
+    }
+
+    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        run_sqlite_migrations(&self.open).await
+    }
+
+    async fn conn(&self) -> Result<Object<SqliteConn>, Fault> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+/// One message row as SQLite gets it. No `Option` field and `treat_none_as_default_value =
+/// false`, so that diesel writes a batch as one multi-row INSERT rather than one per row.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = chat_conversation_message, treat_none_as_default_value = false)]
+struct NewMessageRow {
+    message: String,
+    actor: &'static str,
+    neptun_user_id: i32,
+    chat_conversation_id: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+fn new_message_rows(
+    owner: UserId,
+    chat: ChatId,
+    now: DateTime<Utc>,
+    batch: &MessageBatch,
+) -> Vec<NewMessageRow> {
+    batch
+        .messages()
+        .iter()
+        .map(|m| NewMessageRow {
+            message: m.text.as_str().to_owned(),
+            actor: m.actor.as_str(),
+            neptun_user_id: owner.get(),
+            chat_conversation_id: chat.get(),
+            created_at: now,
+            updated_at: now,
+        })
+        .collect()
+}
+
+/// Moves the chat's `updated_at` to `now` if the chat is the owner's, then inserts the rows;
+/// `None` when there is no such chat. Runs inside the caller's transaction.
+fn append(
+    conn: &mut SqliteConnection,
+    owner: UserId,
+    chat: ChatId,
+    now: DateTime<Utc>,
+    rows: &[NewMessageRow],
+) -> QueryResult<Option<Vec<MessageRow>>> {
+    let updated = diesel::update(
+        chat_conversation::table
+            .filter(chat_conversation::id.eq(chat.get()))
+            .filter(chat_conversation::neptun_user_id.eq(owner.get())),
+    )
+    .set(chat_conversation::updated_at.eq(now))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    diesel::insert_into(chat_conversation_message::table)
+        .values(rows)
+        .returning(message_columns!(chat_conversation_message))
+        .get_results(conn)
+        .map(Some)
+}
+
+impl ChatStore for SqliteStore {
+    async fn append_messages(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        batch: &MessageBatch,
+    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+        // One instant for the whole request, in the millisecond precision responses show.
+        let now = Utc::now().trunc_subsecs(3);
+        let rows = new_message_rows(owner, chat, now, batch);
+        let mut conn = self.conn().await?;
+        // IMMEDIATE takes the write lock first, so two writers wait for each other (busy
+        // timeout) instead of deadlocking on a read lock each wants to upgrade.
+        let stored = conn
+            .spawn_blocking(move |conn| {
+                conn.immediate_transaction(|conn| append(conn, owner, chat, now, &rows))
+            })
+            .await
+            .map_err(Fault::from)?;
+        let stored = stored.ok_or(PostMessagesError::ChatNotFound { owner, chat })?;
+        into_messages(stored).map_err(PostMessagesError::Unknown)
+    }
+
+    async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
+        let address = email.as_str().to_owned();
+        let mut conn = self.conn().await?;
+        let id: i32 = conn
+            .spawn_blocking(move |conn| {
+                diesel::insert_into(neptun_user::table)
+                    .values(neptun_user::primary_email.eq(address))
+                    .returning(neptun_user::id)
+                    .get_result(conn)
+            })
+            .await
+            .map_err(|e| match e {
+                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                    CreateUserError::DuplicateEmail {
+                        email: email.as_str().to_owned(),
+                    }
+                }
+                other => Fault::from(other).into(),
+            })?;
+        UserId::new(id.into())
+            .context("the database gave a user id out of range")
+            .map_err(CreateUserError::Unknown)
+    }
+
+    async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
+        let (name, model) = (
+            chat.name.as_str().to_owned(),
+            chat.model.as_str().to_owned(),
+        );
+        let (owner, now) = (chat.owner.get(), Utc::now().trunc_subsecs(3));
+        let mut conn = self.conn().await?;
+        let row: ChatRow = conn
+            .spawn_blocking(move |conn| {
+                diesel::insert_into(chat_conversation::table)
+                    .values((
+                        chat_conversation::name.eq(name),
+                        chat_conversation::model.eq(model),
+                        chat_conversation::neptun_user_id.eq(owner),
+                        chat_conversation::created_at.eq(now),
+                        chat_conversation::updated_at.eq(now),
+                    ))
+                    .returning(chat_columns!(chat_conversation))
+                    .get_result(conn)
+            })
+            .await
+            .map_err(|e| match e {
+                DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                    CreateChatError::OwnerNotFound { owner: chat.owner }
+                }
+                other => Fault::from(other).into(),
+            })?;
+        Chat::try_from(row).map_err(CreateChatError::Unknown)
+    }
+
+    async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+        let mut conn = self.conn().await?;
+        let any: Option<i32> = conn
+            .spawn_blocking(|conn| {
+                neptun_user::table
+                    .select(neptun_user::id)
+                    .first(conn)
+                    .optional()
+            })
+            .await
+            .map_err(Fault::from)?;
+        Ok(any.is_none())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_domain::{Actor, MessageLimits, MessageText, NewMessage};
+    use diesel::sqlite::Sqlite;
+
+    use super::*;
+
+    #[test]
+    fn a_batch_is_one_multi_row_insert() {
+        let limits = MessageLimits::default();
+        let message = |t: &str| NewMessage {
+            text: MessageText::new(t.into(), &limits).unwrap(),
+            actor: Actor::User,
+        };
+        let batch =
+            MessageBatch::new(vec![message("a"), message("b"), message("c")], &limits).unwrap();
+        let (user, chat) = (UserId::new(1).unwrap(), ChatId::new(2).unwrap());
+        let rows = new_message_rows(user, chat, Utc::now(), &batch);
+        let insert = diesel::insert_into(chat_conversation_message::table).values(&rows);
+        let sql = diesel::debug_query::<Sqlite, _>(&insert).to_string();
+        assert_eq!(sql.matches("INSERT INTO").count(), 1, "{sql}");
+        assert_eq!(sql.matches("(?, ?, ?, ?, ?, ?)").count(), 3, "{sql}");
+    }
+}

@@ -1,0 +1,143 @@
+//! The store the binary runs on, chosen by `database.url`: PostgreSQL or SQLite. An enum rather
+//! than `dyn`, so that the domain stays generic over one concrete `ChatStore`.
+
+use anyhow::bail;
+use chat_domain::{
+    Chat, ChatId, ChatMessage, ChatStore, CreateChatError, CreateUserError, EmailAddress,
+    IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
+};
+use secrecy::ExposeSecret;
+
+use crate::DatabaseSettings;
+use crate::postgres::PgStore;
+use crate::sqlite::{SqliteStore, SqliteTarget};
+
+/// What a `database.url` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite(SqliteTarget),
+}
+
+impl Backend {
+    /// `postgres://` or `postgresql://`; `sqlite://PATH` (relative, or absolute as
+    /// `sqlite:///abs/path`); `sqlite::memory:`.
+    pub fn from_url(url: &str) -> anyhow::Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else if url == "sqlite::memory:" {
+            Ok(Self::Sqlite(SqliteTarget::Memory))
+        } else if let Some(path) = url.strip_prefix("sqlite://").filter(|p| !p.is_empty()) {
+            Ok(Self::Sqlite(SqliteTarget::File(path.into())))
+        } else {
+            bail!(
+                "database.url must start with postgres://, postgresql:// or sqlite:// \
+                 (or be sqlite::memory:)"
+            )
+        }
+    }
+}
+
+pub enum Store {
+    Postgres(PgStore),
+    Sqlite(SqliteStore),
+}
+
+impl Store {
+    /// Builds the store `settings.url` names. No connection is opened (but an in-memory SQLite
+    /// database is created).
+    pub fn new(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        Ok(match Backend::from_url(settings.url.expose_secret())? {
+            Backend::Postgres => Self::Postgres(PgStore::new(settings)?),
+            Backend::Sqlite(target) => Self::Sqlite(SqliteStore::new(&target, settings)?),
+        })
+    }
+
+    /// Applies the pending migrations of the store's backend; returns the versions applied.
+    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
+        match self {
+            Self::Postgres(s) => s.migrate().await,
+            Self::Sqlite(s) => s.migrate().await,
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => "postgres",
+            Self::Sqlite(_) => "sqlite",
+        }
+    }
+}
+
+impl ChatStore for Store {
+    async fn append_messages(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        batch: &MessageBatch,
+    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+        match self {
+            Self::Postgres(s) => s.append_messages(owner, chat, batch).await,
+            Self::Sqlite(s) => s.append_messages(owner, chat, batch).await,
+        }
+    }
+
+    async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
+        match self {
+            Self::Postgres(s) => s.create_user(email).await,
+            Self::Sqlite(s) => s.create_user(email).await,
+        }
+    }
+
+    async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
+        match self {
+            Self::Postgres(s) => s.create_chat(chat).await,
+            Self::Sqlite(s) => s.create_chat(chat).await,
+        }
+    }
+
+    async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+        match self {
+            Self::Postgres(s) => s.is_empty().await,
+            Self::Sqlite(s) => s.is_empty().await,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_url_chooses_the_backend() {
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("postgresql://u@h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/chat.db").unwrap(),
+            Backend::Sqlite(SqliteTarget::File("data/chat.db".into()))
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///var/lib/chat.db").unwrap(),
+            Backend::Sqlite(SqliteTarget::File("/var/lib/chat.db".into()))
+        );
+        assert_eq!(
+            Backend::from_url("sqlite::memory:").unwrap(),
+            Backend::Sqlite(SqliteTarget::Memory)
+        );
+        for bad in [
+            "",
+            "sqlite://",
+            "mysql://x",
+            "data/chat.db",
+            "sqlite:chat.db",
+        ] {
+            assert!(Backend::from_url(bad).is_err(), "{bad}");
+        }
+    }
+}
