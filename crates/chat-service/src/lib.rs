@@ -31,7 +31,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             // The first run in development seeds a demo and says how to use it.
             if settings.env == AppEnv::Development
                 && let Some(curl) =
-                    demo::seed_if_empty(app.service(), &settings, app.port()).await?
+                    demo::seed_if_empty(&app.service(), &settings, app.port()).await?
             {
                 println!(
                     "\nThe database was empty: a demo user and chat were created. \

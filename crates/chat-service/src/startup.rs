@@ -83,8 +83,9 @@ impl Application {
         self.port
     }
 
-    pub fn service(&self) -> &Service {
-        &self.service
+    /// The service the server runs (shared: it is an `Arc`).
+    pub fn service(&self) -> web::Data<Service> {
+        self.service.clone()
     }
 
     pub fn handle(&self) -> ServerHandle {

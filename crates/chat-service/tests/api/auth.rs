@@ -4,7 +4,7 @@ use chat_http::iron::{self, Password};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, assert_error, spawn_app, spawn_app_with};
 
 const VECTORS: &str = include_str!("../../../chat-http/tests/vectors/sessions.json");
 const CURRENT: &str = "vector-password-one-0123456789-abcdefghij";
@@ -37,12 +37,14 @@ async fn post_with(
 
 /// The app's own cookies: accepted and refused exactly as the vectors say, in the cookie and in
 /// the header.
-#[tokio::test]
-async fn the_apps_own_session_cookies_are_honoured() {
-    let app = spawn_app_with(&[
-        ("NUXT_SESSION_PASSWORD", CURRENT),
-        ("APP__SESSION__PREVIOUS_PASSWORDS", PREVIOUS),
-    ])
+pub async fn the_apps_own_session_cookies_are_honoured(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("NUXT_SESSION_PASSWORD", CURRENT),
+            ("APP__SESSION__PREVIOUS_PASSWORDS", PREVIOUS),
+        ],
+    )
     .await;
     let mut chats = std::collections::HashMap::new();
     for id in [1, 7, 2_147_483_647] {
@@ -77,9 +79,8 @@ async fn the_apps_own_session_cookies_are_honoured() {
     assert_eq!(app.messages(chats[&7]).await.len(), 2);
 }
 
-#[tokio::test]
-async fn the_header_wins_over_the_cookie_unless_it_is_empty() {
-    let app = spawn_app().await;
+pub async fn the_header_wins_over_the_cookie_unless_it_is_empty(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let good = app.session(user);
 
@@ -111,9 +112,8 @@ async fn the_header_wins_over_the_cookie_unless_it_is_empty() {
     );
 }
 
-#[tokio::test]
-async fn no_or_bad_sessions_are_401_and_reveal_nothing() {
-    let app = spawn_app().await;
+pub async fn no_or_bad_sessions_are_401_and_reveal_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let other_password =
         Password::new(SecretString::from("some-other-password-of-32-characters")).unwrap();
@@ -143,9 +143,8 @@ async fn no_or_bad_sessions_are_401_and_reveal_nothing() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn sessions_older_than_max_age_are_refused() {
-    let app = spawn_app_with(&[("APP__SESSION__MAX_AGE", "60")]).await;
+pub async fn sessions_older_than_max_age_are_refused(backend: Backend) {
+    let app = spawn_app_with(backend, &[("APP__SESSION__MAX_AGE", "60")]).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let password = app.settings.session_password.clone();
     let now = chrono::Utc::now().timestamp_millis();
@@ -174,9 +173,8 @@ async fn sessions_older_than_max_age_are_refused() {
     );
 }
 
-#[tokio::test]
-async fn a_seal_past_its_expiry_is_refused() {
-    let app = spawn_app().await;
+pub async fn a_seal_past_its_expiry_is_refused(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let now = chrono::Utc::now().timestamp_millis();
     let payload = json!({"data": {"user": {"id": user}}}).to_string();
@@ -207,9 +205,8 @@ async fn a_seal_past_its_expiry_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn another_users_path_is_403() {
-    let app = spawn_app().await;
+pub async fn another_users_path_is_403(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (alice, alice_chat) = app.seed_user_and_chat().await;
     let (bob, _) = app.seed_user_and_chat().await;
 
@@ -222,9 +219,8 @@ async fn another_users_path_is_403() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn missing_chats_and_other_users_chats_are_the_same_404() {
-    let app = spawn_app().await;
+pub async fn missing_chats_and_other_users_chats_are_the_same_404(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (alice, _) = app.seed_user_and_chat().await;
     let (bob, bob_chat) = app.seed_user_and_chat().await;
     let session = app.session(alice);
@@ -248,9 +244,8 @@ async fn missing_chats_and_other_users_chats_are_the_same_404() {
     let _ = bob;
 }
 
-#[tokio::test]
-async fn a_user_without_a_row_gets_404() {
-    let app = spawn_app().await;
+pub async fn a_user_without_a_row_gets_404(backend: Backend) {
+    let app = spawn_app(backend).await;
     let ghost = 424_242;
     let res = app
         .post_messages(ghost, 1, &app.session(ghost), &hello())
@@ -258,9 +253,8 @@ async fn a_user_without_a_row_gets_404() {
     assert_error(res, 404, "Not Found. Chat not found.").await;
 }
 
-#[tokio::test]
-async fn checks_run_in_the_contracts_order() {
-    let app = spawn_app().await;
+pub async fn checks_run_in_the_contracts_order(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let (other, _) = app.seed_user_and_chat().await;
     let bad_body = json!({"message": 1});
@@ -297,3 +291,15 @@ async fn checks_run_in_the_contracts_order() {
         .await;
     assert_error(res, 400, "Bad Request. Invalid body(message | messages).").await;
 }
+
+crate::on_both_backends!(
+    the_apps_own_session_cookies_are_honoured,
+    the_header_wins_over_the_cookie_unless_it_is_empty,
+    no_or_bad_sessions_are_401_and_reveal_nothing,
+    sessions_older_than_max_age_are_refused,
+    a_seal_past_its_expiry_is_refused,
+    another_users_path_is_403,
+    missing_chats_and_other_users_chats_are_the_same_404,
+    a_user_without_a_row_gets_404,
+    checks_run_in_the_contracts_order,
+);

@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::helpers::spawn_app;
+use crate::helpers::{Backend, spawn_app};
 
 fn chat_service(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chat-service"))
@@ -35,10 +35,9 @@ fn stdout_of(out: &Output) -> String {
         .to_owned()
 }
 
-#[tokio::test]
-async fn users_chats_and_minted_sessions_work_with_the_api() {
-    let app = spawn_app().await;
-    let url = app.db.url.clone();
+pub async fn users_chats_and_minted_sessions_work_with_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let url = app.db.url().to_owned();
 
     let user = stdout_of(&chat_service(
         &url,
@@ -78,10 +77,9 @@ async fn users_chats_and_minted_sessions_work_with_the_api() {
     assert_eq!(body["chatMessage"]["chat_conversation_id"], chat);
 }
 
-#[tokio::test]
-async fn cli_errors_are_reported_not_panicked() {
-    let app = spawn_app().await;
-    let url = app.db.url.clone();
+pub async fn cli_errors_are_reported_not_panicked(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let url = app.db.url().to_owned();
     stdout_of(&chat_service(
         &url,
         &["users", "create", "--email", "twice@example.com"],
@@ -103,23 +101,22 @@ async fn cli_errors_are_reported_not_panicked() {
     }
 }
 
-#[tokio::test]
-async fn migrate_is_idempotent() {
-    let app = spawn_app().await;
-    let out = chat_service(&app.db.url, &["migrate"]);
+pub async fn migrate_is_idempotent(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let out = chat_service(app.db.url(), &["migrate"]);
     stdout_of(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("up to date"));
 }
 
 #[tokio::test]
 async fn migrate_refuses_a_database_that_is_not_utf8() {
-    let app = spawn_app().await;
-    let name = format!("{}_ascii", app.db.name);
+    let app = spawn_app(Backend::Postgres).await;
+    let name = format!("{}_ascii", app.db.postgres_name());
     app.sql(&format!(
         r#"CREATE DATABASE "{name}" TEMPLATE template0 ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C'"#
     ))
     .await;
-    let mut url = reqwest::Url::parse(&app.db.url).unwrap();
+    let mut url = reqwest::Url::parse(app.db.url()).unwrap();
     url.set_path(&name);
 
     let out = chat_service(url.as_str(), &["migrate"]);
@@ -176,3 +173,9 @@ fn production_refuses_to_start_without_its_secrets() {
         .contains("at least 32")
     );
 }
+
+crate::on_both_backends!(
+    users_chats_and_minted_sessions_work_with_the_api,
+    cli_errors_are_reported_not_panicked,
+    migrate_is_idempotent,
+);

@@ -2,25 +2,16 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app, spawn_app_with};
+use diesel_async::SimpleAsyncConnection as _;
 
-#[tokio::test]
-async fn a_database_failure_half_way_through_a_batch_stores_nothing() {
-    let app = spawn_app().await;
+use crate::helpers::{Backend, TestConn, assert_error, spawn_app, spawn_app_with};
+
+pub async fn a_database_failure_half_way_through_a_batch_stores_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let before = app.chat_updated_at(chat).await;
     // The third row of the batch makes the database fail, after two rows went in.
-    app.sql(
-        "CREATE FUNCTION fail_on_boom() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN IF NEW.message = 'boom' THEN RAISE EXCEPTION 'injected failure: secret detail'; \
-         END IF; RETURN NEW; END $$",
-    )
-    .await;
-    app.sql(
-        "CREATE TRIGGER fail_on_boom BEFORE INSERT ON chat_conversation_message \
-         FOR EACH ROW EXECUTE FUNCTION fail_on_boom()",
-    )
-    .await;
+    app.fail_inserts_of("boom").await;
     let batch: Vec<_> = ["one", "two", "boom", "four"]
         .iter()
         .map(|t| json!({"content": t, "role": "user"}))
@@ -48,18 +39,20 @@ async fn a_database_failure_half_way_through_a_batch_stores_nothing() {
     );
 }
 
-#[tokio::test]
-async fn an_unreachable_database_is_503_with_retry_after() {
-    let app = spawn_app_with(&[
-        // Nothing listens on port 1.
-        (
-            "APP__DATABASE__URL",
-            "postgres://nobody:nothing@127.0.0.1:1/none",
-        ),
-        ("APP__DATABASE__MIGRATE_ON_START", "false"),
-        ("APP__DATABASE__POOL_WAIT_MS", "500"),
-        ("APP__DATABASE__CONNECT_TIMEOUT_MS", "500"),
-    ])
+pub async fn an_unreachable_database_is_503_with_retry_after(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[
+            // Nothing listens on port 1.
+            (
+                "APP__DATABASE__URL",
+                "postgres://nobody:nothing@127.0.0.1:1/none",
+            ),
+            ("APP__DATABASE__MIGRATE_ON_START", "false"),
+            ("APP__DATABASE__POOL_WAIT_MS", "500"),
+            ("APP__DATABASE__CONNECT_TIMEOUT_MS", "500"),
+        ],
+    )
     .await;
 
     let res = app
@@ -78,7 +71,7 @@ async fn an_unreachable_database_is_503_with_retry_after() {
 
 #[tokio::test]
 async fn connections_killed_by_the_database_are_replaced() {
-    let app = spawn_app().await;
+    let app = spawn_app(Backend::Postgres).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let hi = json!({"message": "hi", "actor": "user"});
     assert_eq!(
@@ -88,13 +81,16 @@ async fn connections_killed_by_the_database_are_replaced() {
         200
     );
 
-    // What a database restart does to the pool's connections.
-    app.sql(&format!(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE datname = '{}' AND application_name = 'chat-service'",
-        app.db.name
-    ))
-    .await;
+    // What a database restart does to the pool's connections; then wait until they are gone,
+    // so that the next request meets dead connections rather than dying ones.
+    let app_backends = format!(
+        "FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'chat-service'",
+        app.db.postgres_name()
+    );
+    app.sql(&format!("SELECT pg_terminate_backend(pid) {app_backends}"))
+        .await;
+    app.wait_for_postgres(&format!("SELECT count(*) AS n {app_backends}"), |n| n == 0)
+        .await;
 
     assert_eq!(
         app.post_messages(user, chat, &app.session(user), &hi)
@@ -107,22 +103,28 @@ async fn connections_killed_by_the_database_are_replaced() {
 
 #[tokio::test]
 async fn no_free_connection_in_time_is_503_and_the_waiting_request_still_lands() {
-    let app = spawn_app_with(&[
-        ("APP__DATABASE__POOL_SIZE", "1"),
-        ("APP__DATABASE__POOL_WAIT_MS", "200"),
-    ])
+    let app = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("APP__DATABASE__POOL_SIZE", "1"),
+            ("APP__DATABASE__POOL_WAIT_MS", "200"),
+        ],
+    )
     .await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
     let hi = json!({"message": "hi", "actor": "user"});
     // Hold the chat's row, so the first request keeps the pool's only connection while it waits.
     let mut locker = app.db.conn().await;
-    diesel_async::SimpleAsyncConnection::batch_execute(
-        &mut locker,
-        &format!("BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"),
-    )
-    .await
-    .unwrap();
+    let TestConn::Postgres(locker) = &mut locker else {
+        unreachable!("a PostgreSQL test")
+    };
+    locker
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"
+        ))
+        .await
+        .unwrap();
 
     let first = tokio::spawn({
         let (url, session, body) = (
@@ -143,14 +145,80 @@ async fn no_free_connection_in_time_is_503_and_the_waiting_request_still_lands()
                 .status()
         }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // Until the first request waits for the row, holding the pool's only connection.
+    app.wait_for_postgres(
+        &format!(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
+             AND application_name = 'chat-service' AND wait_event_type = 'Lock'",
+            app.db.postgres_name()
+        ),
+        |n| n >= 1,
+    )
+    .await;
     let second = app.post_messages(user, chat, &session, &hi).await;
     assert_eq!(second.headers()["retry-after"], "1");
     assert_error(second, 503, "Service Unavailable.").await;
 
-    diesel_async::SimpleAsyncConnection::batch_execute(&mut locker, "COMMIT")
-        .await
-        .unwrap();
+    locker.batch_execute("COMMIT").await.unwrap();
     assert_eq!(first.await.unwrap(), 200);
     assert_eq!(app.messages(chat).await.len(), 1);
 }
+
+#[tokio::test]
+async fn sqlite_lock_contention_past_the_busy_timeout_is_503_not_500() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[("APP__DATABASE__BUSY_TIMEOUT_MS", "200")],
+    )
+    .await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let hi = json!({"message": "hi", "actor": "user"});
+    // Another writer holds the database's write lock.
+    let mut writer = app.db.conn().await;
+    let TestConn::Sqlite(writer_conn) = &mut writer else {
+        unreachable!("an SQLite test")
+    };
+    writer_conn.batch_execute("BEGIN IMMEDIATE").await.unwrap();
+
+    let res = app.post_messages(user, chat, &session, &hi).await;
+    assert_eq!(res.headers()["retry-after"], "1");
+    assert_error(res, 503, "Service Unavailable.").await;
+
+    writer_conn.batch_execute("COMMIT").await.unwrap();
+    drop(writer);
+    assert_eq!(
+        app.post_messages(user, chat, &session, &hi).await.status(),
+        200
+    );
+    assert_eq!(app.messages(chat).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_in_memory_sqlite_database_is_shared_by_every_connection() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            ("APP__DATABASE__URL", "sqlite::memory:"),
+            ("APP__DATABASE__POOL_SIZE", "3"),
+        ],
+    )
+    .await;
+    // The harness cannot seed a database that lives in the app's process: the app's own
+    // commands do it, through the same store.
+    let user = app.service_create_user("memory@example.com").await;
+    let chat = app.service_create_chat(user).await;
+    let session = app.session(user);
+    let posts = (0..6).map(|i| {
+        let body = json!({"message": format!("m{i}"), "actor": "user"});
+        let (app, session) = (&app, &session);
+        async move { app.post_messages(user, chat, session, &body).await.status() }
+    });
+    let statuses = futures_util::future::join_all(posts).await;
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+}
+
+crate::on_both_backends!(
+    a_database_failure_half_way_through_a_batch_stores_nothing,
+    an_unreachable_database_is_503_with_retry_after,
+);

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_error, body_issues, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, assert_error, body_issues, spawn_app, spawn_app_with};
 
 fn is_js_iso(s: &str) -> bool {
     // 2024-03-20T10:00:00.000Z
@@ -12,9 +12,8 @@ fn is_js_iso(s: &str) -> bool {
         && s.as_bytes()[19] == b'.'
 }
 
-#[tokio::test]
-async fn a_single_message_is_stored_and_returned_as_an_object() {
-    let app = spawn_app().await;
+pub async fn a_single_message_is_stored_and_returned_as_an_object(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
 
     let res = app
@@ -42,9 +41,8 @@ async fn a_single_message_is_stored_and_returned_as_an_object() {
     assert_eq!(stored[0].actor, "user");
 }
 
-#[tokio::test]
-async fn a_batch_is_stored_in_order_with_one_timestamp() {
-    let app = spawn_app().await;
+pub async fn a_batch_is_stored_in_order_with_one_timestamp(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let before = app.chat_updated_at(chat).await;
     let batch: Vec<Value> = (0..10)
@@ -81,9 +79,8 @@ async fn a_batch_is_stored_in_order_with_one_timestamp() {
     );
 }
 
-#[tokio::test]
-async fn text_is_stored_exactly_as_sent() {
-    let app = spawn_app().await;
+pub async fn text_is_stored_exactly_as_sent(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let texts = [
         "  leading and trailing spaces  ",
@@ -111,9 +108,8 @@ async fn text_is_stored_exactly_as_sent() {
     }
 }
 
-#[tokio::test]
-async fn the_length_limit_counts_characters_not_bytes() {
-    let app = spawn_app().await;
+pub async fn the_length_limit_counts_characters_not_bytes(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
 
@@ -149,9 +145,8 @@ async fn the_length_limit_counts_characters_not_bytes() {
     assert_eq!(app.messages(chat).await.len(), 1);
 }
 
-#[tokio::test]
-async fn a_nul_character_is_refused_with_400_not_500() {
-    let app = spawn_app().await;
+pub async fn a_nul_character_is_refused_with_400_not_500(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
 
     let issues = body_issues(
@@ -172,9 +167,8 @@ async fn a_nul_character_is_refused_with_400_not_500() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn every_broken_rule_is_reported_at_once_with_its_path() {
-    let app = spawn_app().await;
+pub async fn every_broken_rule_is_reported_at_once_with_its_path(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let body = json!({"messages": [
         {"content": "ok", "role": "user"},
@@ -221,9 +215,8 @@ async fn every_broken_rule_is_reported_at_once_with_its_path() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn the_single_shape_reports_its_own_fields() {
-    let app = spawn_app().await;
+pub async fn the_single_shape_reports_its_own_fields(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
 
@@ -263,9 +256,8 @@ async fn the_single_shape_reports_its_own_fields() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn both_shapes_at_once_is_an_unrecognized_key() {
-    let app = spawn_app().await;
+pub async fn both_shapes_at_once_is_an_unrecognized_key(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let body = json!({"message": "one", "actor": "user", "messages": [{"content": "two", "role": "user"}]});
 
@@ -281,9 +273,8 @@ async fn both_shapes_at_once_is_an_unrecognized_key() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn the_batch_size_is_bounded() {
-    let app = spawn_app().await;
+pub async fn the_batch_size_is_bounded(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
 
@@ -328,12 +319,14 @@ async fn the_batch_size_is_bounded() {
     assert_eq!(issues[0]["expected"], "array");
 }
 
-#[tokio::test]
-async fn limits_come_from_configuration() {
-    let app = spawn_app_with(&[
-        ("APP__LIMITS__MAX_BATCH", "2"),
-        ("APP__LIMITS__MAX_MESSAGE_CHARS", "5"),
-    ])
+pub async fn limits_come_from_configuration(backend: Backend) {
+    let app = spawn_app_with(
+        backend,
+        &[
+            ("APP__LIMITS__MAX_BATCH", "2"),
+            ("APP__LIMITS__MAX_MESSAGE_CHARS", "5"),
+        ],
+    )
     .await;
     let (user, chat) = app.seed_user_and_chat().await;
     let m = |t: &str| json!({"content": t, "role": "user"});
@@ -356,9 +349,8 @@ async fn limits_come_from_configuration() {
     assert_eq!(issues[1]["path"], json!(["messages", 1, "content"]));
 }
 
-#[tokio::test]
-async fn invalid_json_is_a_400_with_the_parsers_message() {
-    let app = spawn_app().await;
+pub async fn invalid_json_is_a_400_with_the_parsers_message(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
 
@@ -381,9 +373,8 @@ async fn invalid_json_is_a_400_with_the_parsers_message() {
     assert_eq!(app.all_messages_count().await, 0);
 }
 
-#[tokio::test]
-async fn only_json_is_accepted() {
-    let app = spawn_app().await;
+pub async fn only_json_is_accepted(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
     let body = json!({"message": "hi", "actor": "user"}).to_string();
@@ -415,9 +406,8 @@ async fn only_json_is_accepted() {
     assert_eq!(res.status(), 200);
 }
 
-#[tokio::test]
-async fn bodies_over_the_limit_are_refused_with_413() {
-    let app = spawn_app_with(&[("APP__LIMITS__MAX_BODY_BYTES", "1024")]).await;
+pub async fn bodies_over_the_limit_are_refused_with_413(backend: Backend) {
+    let app = spawn_app_with(backend, &[("APP__LIMITS__MAX_BODY_BYTES", "1024")]).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
     let big = json!({"message": "x".repeat(2000), "actor": "user"}).to_string();
@@ -448,9 +438,8 @@ async fn bodies_over_the_limit_are_refused_with_413() {
     );
 }
 
-#[tokio::test]
-async fn unknown_routes_and_methods_answer_in_the_contract_shape() {
-    let app = spawn_app().await;
+pub async fn unknown_routes_and_methods_answer_in_the_contract_shape(backend: Backend) {
+    let app = spawn_app(backend).await;
 
     let res = app
         .client
@@ -465,9 +454,8 @@ async fn unknown_routes_and_methods_answer_in_the_contract_shape() {
     assert_error(res, 405, "Method Not Allowed.").await;
 }
 
-#[tokio::test]
-async fn a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced() {
-    let app = spawn_app().await;
+pub async fn a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced(backend: Backend) {
+    let app = spawn_app(backend).await;
 
     let res = app
         .client
@@ -490,9 +478,8 @@ async fn a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced() {
     assert!(uuid::Uuid::parse_str(id).is_ok());
 }
 
-#[tokio::test]
-async fn concurrent_batches_to_one_chat_all_land_in_order() {
-    let app = spawn_app().await;
+pub async fn concurrent_batches_to_one_chat_all_land_in_order(backend: Backend) {
+    let app = spawn_app(backend).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
     let requests = (0..8).map(|r| {
@@ -526,3 +513,22 @@ async fn concurrent_batches_to_one_chat_all_land_in_order() {
     texts.dedup();
     assert_eq!(texts.len(), 40, "no row lost or doubled");
 }
+
+crate::on_both_backends!(
+    a_single_message_is_stored_and_returned_as_an_object,
+    a_batch_is_stored_in_order_with_one_timestamp,
+    text_is_stored_exactly_as_sent,
+    the_length_limit_counts_characters_not_bytes,
+    a_nul_character_is_refused_with_400_not_500,
+    every_broken_rule_is_reported_at_once_with_its_path,
+    the_single_shape_reports_its_own_fields,
+    both_shapes_at_once_is_an_unrecognized_key,
+    the_batch_size_is_bounded,
+    limits_come_from_configuration,
+    invalid_json_is_a_400_with_the_parsers_message,
+    only_json_is_accepted,
+    bodies_over_the_limit_are_refused_with_413,
+    unknown_routes_and_methods_answer_in_the_contract_shape,
+    a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced,
+    concurrent_batches_to_one_chat_all_land_in_order,
+);

@@ -2,13 +2,12 @@
 
 use serde_json::json;
 
-use crate::helpers::{assert_error, spawn_app};
+use crate::helpers::{Backend, assert_error, spawn_app};
 
 const INVALID: &str = "Bad Request. Invalid route parameters(user_id | chat_id).";
 
-#[tokio::test]
-async fn bad_ids_are_400_with_zods_issue() {
-    let app = spawn_app().await;
+pub async fn bad_ids_are_400_with_zods_issue(backend: Backend) {
+    let app = spawn_app(backend).await;
     let cases = [
         ("abc", "invalid_type"),
         ("1e2", "invalid_type"),
@@ -41,9 +40,8 @@ async fn bad_ids_are_400_with_zods_issue() {
     }
 }
 
-#[tokio::test]
-async fn empty_segments_and_two_bad_ids_are_reported() {
-    let app = spawn_app().await;
+pub async fn empty_segments_and_two_bad_ids_are_reported(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .client
         .post(format!("{}/api/users//chats//messages", app.address))
@@ -55,9 +53,8 @@ async fn empty_segments_and_two_bad_ids_are_reported() {
     assert_eq!(body["data"]["issues"][1]["path"], json!(["chat_id"]));
 }
 
-#[tokio::test]
-async fn the_largest_id_is_valid() {
-    let app = spawn_app().await;
+pub async fn the_largest_id_is_valid(backend: Backend) {
+    let app = spawn_app(backend).await;
     let res = app
         .client
         .post(app.messages_url(2_147_483_647, 2_147_483_647))
@@ -67,3 +64,9 @@ async fn the_largest_id_is_valid() {
     // Valid ids, no session: the next check answers.
     assert_error(res, 401, "Unauthorized.").await;
 }
+
+crate::on_both_backends!(
+    bad_ids_are_400_with_zods_issue,
+    empty_segments_and_two_bad_ids_are_reported,
+    the_largest_id_is_valid,
+);
