@@ -8,6 +8,7 @@
 #   3. as root with Debian's pg_ctlcluster: starts the machine's cluster if it is down and
 #      creates the role chat_service (password chat_service, CREATEDB) through the postgres
 #      superuser's local socket. No configuration file of the cluster is changed;
+#   (PostgreSQL itself is installed from Debian's packages first if it is missing and we are root.)
 #   4. otherwise a throwaway cluster in a temporary folder (initdb; as root it runs as the
 #      postgres user, since initdb refuses root), on 127.0.0.1:54329 with trust auth.
 # Whatever was started is stopped again on exit (pg_stop_started, called from the EXIT trap).
@@ -73,8 +74,22 @@ pg_start_throwaway() {
   pg_wait "$PG_URL"
 }
 
+# A new machine may lack PostgreSQL altogether; as root, Debian's package installs it.
+pg_install_if_missing() {
+  command -v psql >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    pg_log "PostgreSQL is not installed: installing Debian's postgresql package"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    pg_log "PostgreSQL is not installed and cannot be installed here (needs root and apt-get)"
+    return 1
+  fi
+}
+
 pg_ensure() {
   local candidate
+  pg_install_if_missing || return 1
   for candidate in "${TEST_DATABASE_URL:-}" "${DATABASE_URL:-}"; do
     case "$candidate" in
       postgres://*|postgresql://*)
