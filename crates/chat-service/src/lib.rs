@@ -7,6 +7,7 @@ pub mod settings;
 pub mod startup;
 pub mod telemetry;
 
+use std::io::Write as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -33,7 +34,9 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 && let Some(curl) =
                     demo::seed_if_empty(&app.service(), &settings, app.port()).await?
             {
-                println!(
+                // Not println!: a closed stdout must not stop the server.
+                let _ = writeln!(
+                    std::io::stdout(),
                     "\nThe database was empty: a demo user and chat were created. \
                      Post a message with:\n\n{curl}\n"
                 );

@@ -9,7 +9,10 @@ pub fn init(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Reporting a failed write would go to the same closed stderr and panic: a service must
+        // not die because whoever read its logs went away.
+        .log_internal_errors(false);
     // A second initialisation (tests that start several apps) keeps the first subscriber.
     let _ = match format {
         LogFormat::Json => builder

@@ -127,6 +127,127 @@ async fn migrate_refuses_a_database_that_is_not_utf8() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a UTF8 database"));
 }
 
+/// Starts `chat-service serve` on port 0 and an SQLite file in `dir`; returns the child and what
+/// it printed on stdout once it listens (stdout is read to its first blank line after a curl
+/// command, or until the log says it listens).
+fn serve(env: &str, dir: &Path, extra: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead as _;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-service"));
+    cmd.args(["serve"])
+        .env_clear()
+        .env("APP_ENV", env)
+        .env(
+            "APP_CONFIG_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+        )
+        .env(
+            "APP__DATABASE__URL",
+            format!("sqlite://{}", dir.join("chat.db").display()),
+        )
+        .env("APP__SERVER__PORT", "0")
+        .env("APP__LOG__FORMAT", "json")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("starting chat-service");
+    let stderr = child.stderr.take().unwrap();
+    // The "listening" log line comes before the demo (if any) is printed. The log pipe is closed
+    // after it: the service must keep serving all the same.
+    for line in std::io::BufReader::new(stderr).lines() {
+        if line.expect("reading the log").contains("\"listening\"") {
+            break;
+        }
+    }
+    let mut printed = String::new();
+    if env == "development" {
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let done = line.contains("-d '");
+                text.push_str(&line);
+                text.push('\n');
+                if done {
+                    break;
+                }
+            }
+            let _ = tx.send(text);
+        });
+        printed = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap_or_default();
+    }
+    (child, printed)
+}
+
+#[tokio::test]
+async fn the_first_run_in_development_seeds_a_demo_once_and_its_curl_works() {
+    let dir = std::env::temp_dir().join(format!("chat-service-demo-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+
+    let (mut first, printed) = serve("development", &dir, &[]);
+    let url = printed
+        .split('\'')
+        .find(|part| part.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no URL in: {printed}"))
+        .to_owned();
+    let cookie = printed
+        .split('\'')
+        .find_map(|part| part.strip_prefix("cookie: "))
+        .unwrap_or_else(|| panic!("no cookie in: {printed}"))
+        .to_owned();
+    let res = reqwest::Client::new()
+        .post(&url)
+        .header("content-type", "application/json")
+        .header("cookie", cookie)
+        .body(r#"{"message": "Hello!", "actor": "user"}"#)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert_eq!(status, 200, "{printed}");
+
+    // The database is no longer empty: no second demo.
+    let (mut second, printed) = serve("development", &dir, &[]);
+    second.kill().unwrap();
+    second.wait().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!printed.contains("curl"), "{printed}");
+}
+
+#[tokio::test]
+async fn production_seeds_nothing() {
+    let dir = std::env::temp_dir().join(format!("chat-service-prod-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let password = "a-production-password-of-32-characters";
+    let (mut server, _) = serve(
+        "production",
+        &dir,
+        &[
+            ("NUXT_SESSION_PASSWORD", password),
+            ("APP__SERVER__HOST", "127.0.0.1"),
+        ],
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let db = format!("sqlite://{}", dir.join("chat.db").display());
+    let out = chat_service(&db, &["users", "create", "--email", "first@example.com"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(
+        stdout_of(&out),
+        "1",
+        "the first user is the first row: nothing was seeded"
+    );
+}
+
 #[test]
 fn minting_a_session_needs_no_database() {
     let out = Command::new(env!("CARGO_BIN_EXE_chat-service"))

@@ -493,8 +493,15 @@ pub async fn concurrent_batches_to_one_chat_all_land_in_order(backend: Backend) 
 
     let responses = futures_util::future::join_all(requests).await;
 
+    // Each writer either lands whole (200) or is told to retry (503); never a 500.
+    let mut landed = 0;
     for (r, res) in responses.into_iter().enumerate() {
-        assert_eq!(res.status(), 200);
+        let status = res.status().as_u16();
+        assert!(status == 200 || status == 503, "request {r}: {status}");
+        if status != 200 {
+            continue;
+        }
+        landed += 1;
         let body: Value = res.json().await.unwrap();
         let msgs = body["chatMessages"].as_array().unwrap();
         let texts: Vec<&str> = msgs
@@ -506,12 +513,17 @@ pub async fn concurrent_batches_to_one_chat_all_land_in_order(backend: Backend) 
         let ids: Vec<i64> = msgs.iter().map(|m| m["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     }
+    assert!(landed > 0, "no writer got through");
     let stored = app.messages(chat).await;
-    assert_eq!(stored.len(), 40);
+    assert_eq!(
+        stored.len(),
+        5 * landed,
+        "no row lost, none from a refused request"
+    );
     let mut texts: Vec<&str> = stored.iter().map(|m| m.message.as_str()).collect();
     texts.sort_unstable();
     texts.dedup();
-    assert_eq!(texts.len(), 40, "no row lost or doubled");
+    assert_eq!(texts.len(), 5 * landed, "no row doubled");
 }
 
 crate::on_both_backends!(
