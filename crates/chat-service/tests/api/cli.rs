@@ -5,7 +5,7 @@ use std::process::{Command, Output};
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, TestDb, spawn_app};
 
 fn chat_service(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chat-service"))
@@ -127,10 +127,20 @@ async fn migrate_refuses_a_database_that_is_not_utf8() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("needs a UTF8 database"));
 }
 
-/// Starts `chat-service serve` on port 0 and an SQLite file in `dir`; returns the child and what
+/// Starts `chat-service serve` on port 0 and the database `db_url`; returns the process and what
 /// it printed on stdout once it listens (stdout is read to its first blank line after a curl
 /// command, or until the log says it listens).
-fn serve(env: &str, dir: &Path, extra: &[(&str, &str)]) -> (std::process::Child, String) {
+/// A server process, killed (by its pid) when dropped, also when a test fails.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(env: &str, db_url: &str, extra: &[(&str, &str)]) -> (Running, String) {
     use std::io::BufRead as _;
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_chat-service"));
     cmd.args(["serve"])
@@ -140,10 +150,7 @@ fn serve(env: &str, dir: &Path, extra: &[(&str, &str)]) -> (std::process::Child,
             "APP_CONFIG_DIR",
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
         )
-        .env(
-            "APP__DATABASE__URL",
-            format!("sqlite://{}", dir.join("chat.db").display()),
-        )
+        .env("APP__DATABASE__URL", db_url)
         .env("APP__SERVER__PORT", "0")
         .env("APP__LOG__FORMAT", "json")
         .stdout(std::process::Stdio::piped())
@@ -151,8 +158,8 @@ fn serve(env: &str, dir: &Path, extra: &[(&str, &str)]) -> (std::process::Child,
     for (k, v) in extra {
         cmd.env(k, v);
     }
-    let mut child = cmd.spawn().expect("starting chat-service");
-    let stderr = child.stderr.take().unwrap();
+    let mut child = Running(cmd.spawn().expect("starting chat-service"));
+    let stderr = child.0.stderr.take().unwrap();
     // The "listening" log line comes before the demo (if any) is printed. The log pipe is closed
     // after it: the service must keep serving all the same.
     for line in std::io::BufReader::new(stderr).lines() {
@@ -162,7 +169,7 @@ fn serve(env: &str, dir: &Path, extra: &[(&str, &str)]) -> (std::process::Child,
     }
     let mut printed = String::new();
     if env == "development" {
-        let stdout = child.stdout.take().unwrap();
+        let stdout = child.0.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut text = String::new();
@@ -188,10 +195,9 @@ fn serve(env: &str, dir: &Path, extra: &[(&str, &str)]) -> (std::process::Child,
 
 #[tokio::test]
 async fn the_first_run_in_development_seeds_a_demo_once_and_its_curl_works() {
-    let dir = std::env::temp_dir().join(format!("chat-service-demo-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let db = TestDb::create(Backend::Sqlite).await;
 
-    let (mut first, printed) = serve("development", &dir, &[]);
+    let (first, printed) = serve("development", db.url(), &[]);
     let url = printed
         .split('\'')
         .find(|part| part.starts_with("http://"))
@@ -210,37 +216,27 @@ async fn the_first_run_in_development_seeds_a_demo_once_and_its_curl_works() {
         .send()
         .await
         .unwrap();
-    let status = res.status();
-    first.kill().unwrap();
-    first.wait().unwrap();
-    assert_eq!(status, 200, "{printed}");
+    assert_eq!(res.status(), 200, "{printed}");
+    drop(first);
 
     // The database is no longer empty: no second demo.
-    let (mut second, printed) = serve("development", &dir, &[]);
-    second.kill().unwrap();
-    second.wait().unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    let (_second, printed) = serve("development", db.url(), &[]);
     assert!(!printed.contains("curl"), "{printed}");
 }
 
 #[tokio::test]
 async fn production_seeds_nothing() {
-    let dir = std::env::temp_dir().join(format!("chat-service-prod-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let db = TestDb::create(Backend::Sqlite).await;
     let password = "a-production-password-of-32-characters";
-    let (mut server, _) = serve(
-        "production",
-        &dir,
-        &[
-            ("NUXT_SESSION_PASSWORD", password),
-            ("APP__SERVER__HOST", "127.0.0.1"),
-        ],
+    let extra = [
+        ("NUXT_SESSION_PASSWORD", password),
+        ("APP__SERVER__HOST", "127.0.0.1"),
+    ];
+    drop(serve("production", db.url(), &extra));
+    let out = chat_service(
+        db.url(),
+        &["users", "create", "--email", "first@example.com"],
     );
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let db = format!("sqlite://{}", dir.join("chat.db").display());
-    let out = chat_service(&db, &["users", "create", "--email", "first@example.com"]);
-    std::fs::remove_dir_all(&dir).unwrap();
     assert_eq!(
         stdout_of(&out),
         "1",
