@@ -4,7 +4,9 @@
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
 
-use chat_domain::{CreateChatError, CreateUserError, IsEmptyError, PostMessagesError};
+use chat_domain::{
+    CreateChatError, CreateUserError, EmailAddress, IsEmptyError, NewChat, PostMessagesError,
+};
 
 #[derive(Debug)]
 pub enum Fault {
@@ -67,3 +69,25 @@ fault_into!(
     CreateChatError,
     IsEmptyError
 );
+
+/// Creating a user: the unique e-mail constraint means the address is taken.
+pub fn create_user_error(e: DieselError, email: &EmailAddress) -> CreateUserError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            CreateUserError::DuplicateEmail {
+                email: email.as_str().to_owned(),
+            }
+        }
+        other => Fault::from(other).into(),
+    }
+}
+
+/// Creating a chat: the owner's foreign key means there is no such user.
+pub fn create_chat_error(e: DieselError, chat: &NewChat) -> CreateChatError {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+            CreateChatError::OwnerNotFound { owner: chat.owner }
+        }
+        other => Fault::from(other).into(),
+    }
+}

@@ -6,7 +6,6 @@ use chat_domain::{
     IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
 };
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::{Array, Integer, Text};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
@@ -16,7 +15,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::DatabaseSettings;
-use crate::fault::Fault;
+use crate::fault::{Fault, create_chat_error, create_user_error};
 use crate::migrate::run_postgres_migrations;
 use crate::rows::{ChatRow, MessageRow, chat_columns, into_messages};
 use crate::schema::postgres::{chat_conversation, neptun_user};
@@ -129,14 +128,7 @@ impl ChatStore for PgStore {
             .returning(neptun_user::id)
             .get_result(&mut conn)
             .await
-            .map_err(|e| match e {
-                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                    CreateUserError::DuplicateEmail {
-                        email: email.as_str().to_owned(),
-                    }
-                }
-                other => Fault::from(other).into(),
-            })?;
+            .map_err(|e| create_user_error(e, email))?;
         UserId::new(id.into())
             .context("the database gave a user id out of range")
             .map_err(CreateUserError::Unknown)
@@ -153,12 +145,7 @@ impl ChatStore for PgStore {
             .returning(chat_columns!(chat_conversation))
             .get_result(&mut conn)
             .await
-            .map_err(|e| match e {
-                DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                    CreateChatError::OwnerNotFound { owner: chat.owner }
-                }
-                other => Fault::from(other).into(),
-            })?;
+            .map_err(|e| create_chat_error(e, chat))?;
         Chat::try_from(row).map_err(CreateChatError::Unknown)
     }
 

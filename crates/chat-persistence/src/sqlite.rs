@@ -14,7 +14,6 @@ use chat_domain::{
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -23,7 +22,7 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 
 use crate::DatabaseSettings;
-use crate::fault::Fault;
+use crate::fault::{Fault, create_chat_error, create_user_error};
 use crate::migrate::run_sqlite_migrations;
 use crate::rows::{ChatRow, MessageRow, chat_columns, into_messages, message_columns};
 use crate::schema::sqlite::{chat_conversation, chat_conversation_message, neptun_user};
@@ -212,14 +211,7 @@ impl ChatStore for SqliteStore {
                     .get_result(conn)
             })
             .await
-            .map_err(|e| match e {
-                DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                    CreateUserError::DuplicateEmail {
-                        email: email.as_str().to_owned(),
-                    }
-                }
-                other => Fault::from(other).into(),
-            })?;
+            .map_err(|e| create_user_error(e, email))?;
         UserId::new(id.into())
             .context("the database gave a user id out of range")
             .map_err(CreateUserError::Unknown)
@@ -246,12 +238,7 @@ impl ChatStore for SqliteStore {
                     .get_result(conn)
             })
             .await
-            .map_err(|e| match e {
-                DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                    CreateChatError::OwnerNotFound { owner: chat.owner }
-                }
-                other => Fault::from(other).into(),
-            })?;
+            .map_err(|e| create_chat_error(e, chat))?;
         Chat::try_from(row).map_err(CreateChatError::Unknown)
     }
 
