@@ -64,9 +64,23 @@ pub enum CreateChatError {
     Unknown(anyhow::Error),
 }
 
-/// Outcomes of asking whether the store holds no user at all, other than an answer.
+/// Outcomes of the operations on one of the caller's chats (read, rename, delete, read its
+/// messages, delete its last exchange), other than success: they can fail in the same ways.
 #[derive(Debug, thiserror::Error)]
-pub enum IsEmptyError {
+pub enum ChatError {
+    /// The chat does not exist or belongs to someone else: the same answer for both.
+    #[error("chat {chat} not found for user {owner}")]
+    ChatNotFound { owner: UserId, chat: ChatId },
+    #[error("the store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    #[error(transparent)]
+    Unknown(anyhow::Error),
+}
+
+/// Outcomes of the operations over all of the caller's chats (list, delete many, whether the
+/// store is empty), other than success: only the store itself can fail them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
     #[error("the store is unavailable")]
     Unavailable(#[source] anyhow::Error),
     #[error(transparent)]

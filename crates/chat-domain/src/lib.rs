@@ -7,18 +7,24 @@ pub mod chat;
 pub mod error;
 pub mod ids;
 pub mod message;
+pub mod paging;
 pub mod ports;
 pub mod service;
 pub mod user;
 
 pub use chat::{Chat, ChatName, ModelName, NameError, NewChat};
 pub use error::{
-    AuthError, CreateChatError, CreateUserError, IsEmptyError, PostMessagesError, SessionError,
+    AuthError, ChatError, CreateChatError, CreateUserError, PostMessagesError, SessionError,
+    StoreError,
 };
 pub use ids::{ChatId, IdError, MessageId, UserId};
 pub use message::{
     Actor, BatchSizeError, ChatMessage, MessageBatch, MessageLimits, MessageText, MessageTextError,
-    NewMessage, TextViolation, UnknownActor,
+    NewMessage, TextViolation, UnknownActor, last_exchange,
+};
+pub use paging::{
+    ChatCursor, ChatListQuery, ChatOrder, ChatPage, ChatSortField, Direction, InvalidOrder,
+    MessageListQuery, MessagePage, PageLimit, PageLimitError, SortKey,
 };
 pub use ports::{ChatStore, SessionVerifier};
 pub use service::{Caller, ChatService};

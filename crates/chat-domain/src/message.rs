@@ -221,6 +221,21 @@ pub struct ChatMessage {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Which messages "delete the last exchange" removes, as the app does: every trailing `user`
+/// message (questions never answered), then, if at least two messages are left, the last two
+/// of those (the last answer and what it answered). `messages` are the chat's, oldest first;
+/// the result is in the same order.
+pub fn last_exchange(messages: &[(MessageId, Actor)]) -> Vec<MessageId> {
+    let trailing_users = messages
+        .iter()
+        .rev()
+        .take_while(|(_, actor)| *actor == Actor::User)
+        .count();
+    let rest = messages.len() - trailing_users;
+    let first = if rest >= 2 { rest - 2 } else { rest };
+    messages[first..].iter().map(|(id, _)| *id).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +318,33 @@ mod tests {
             MessageBatch::new(vec![msg; 3], &l),
             Err(BatchSizeError::TooMany { max: 2 })
         );
+    }
+
+    #[test]
+    fn the_last_exchange_is_trailing_questions_and_the_last_pair() {
+        use Actor::{Assistant as A, System as S, User as U};
+        let ids = |actors: &[Actor]| -> Vec<(MessageId, Actor)> {
+            actors
+                .iter()
+                .enumerate()
+                .map(|(i, a)| (MessageId::new(i as i64 + 1), *a))
+                .collect()
+        };
+        let got = |actors: &[Actor]| -> Vec<i64> {
+            last_exchange(&ids(actors))
+                .iter()
+                .map(|id| id.get())
+                .collect()
+        };
+        assert_eq!(got(&[]), Vec::<i64>::new());
+        assert_eq!(got(&[U]), vec![1]);
+        assert_eq!(got(&[U, A]), vec![1, 2]);
+        assert_eq!(got(&[S, U, A, U, A]), vec![4, 5]);
+        assert_eq!(got(&[U, A, U, U]), vec![1, 2, 3, 4]);
+        assert_eq!(got(&[S, U, A, U]), vec![2, 3, 4]);
+        // One message left after the trailing questions: it stays, as in the app.
+        assert_eq!(got(&[S, U, U]), vec![2, 3]);
+        assert_eq!(got(&[A]), Vec::<i64>::new());
     }
 
     #[test]

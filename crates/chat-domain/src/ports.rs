@@ -2,12 +2,14 @@
 
 use std::future::Future;
 
+use crate::chat::ChatName;
 use crate::chat::{Chat, NewChat};
 use crate::error::{
-    CreateChatError, CreateUserError, IsEmptyError, PostMessagesError, SessionError,
+    ChatError, CreateChatError, CreateUserError, PostMessagesError, SessionError, StoreError,
 };
-use crate::ids::{ChatId, UserId};
+use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{ChatMessage, MessageBatch};
+use crate::paging::{ChatCursor, ChatOrder, MessageListQuery};
 use crate::user::EmailAddress;
 
 /// Where chats and their messages live.
@@ -38,8 +40,66 @@ pub trait ChatStore: Send + Sync + 'static {
         chat: &NewChat,
     ) -> impl Future<Output = Result<Chat, CreateChatError>> + Send;
 
-    /// Whether the store holds no user (a fresh database). Errors: `Unavailable`, `Unknown`.
-    fn is_empty(&self) -> impl Future<Output = Result<bool, IsEmptyError>> + Send;
+    /// Whether the store holds no user (a fresh database).
+    fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Up to `limit` of `owner`'s chats in `order`, starting after `after` when given.
+    fn list_chats(
+        &self,
+        owner: UserId,
+        order: ChatOrder,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Chat>, StoreError>> + Send;
+
+    /// `owner`'s chat `chat`. Errors: `ChatNotFound` for a missing chat or someone else's.
+    fn get_chat(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+    ) -> impl Future<Output = Result<Chat, ChatError>> + Send;
+
+    /// Renames `owner`'s chat and moves its `updated_at` to now. Errors: `ChatNotFound`.
+    fn rename_chat(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        name: &ChatName,
+    ) -> impl Future<Output = Result<Chat, ChatError>> + Send;
+
+    /// Deletes `owner`'s chat with its messages; returns it as it was. Errors: `ChatNotFound`.
+    fn delete_chat(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+    ) -> impl Future<Output = Result<Chat, ChatError>> + Send;
+
+    /// Deletes those of `chats` that are `owner`'s (others' are left alone); returns how many.
+    fn delete_chats(
+        &self,
+        owner: UserId,
+        chats: &[ChatId],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Up to `limit` messages of `owner`'s chat within `query`'s bounds, in its direction.
+    /// Errors: `ChatNotFound`.
+    fn list_messages(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        query: &MessageListQuery,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ChatMessage>, ChatError>> + Send;
+
+    /// In one transaction: reads the ids and actors of the chat's messages (oldest first),
+    /// deletes those `choose` picks, moves the chat's `updated_at` to now if any went, and
+    /// returns the deleted messages oldest first. Errors: `ChatNotFound`.
+    fn delete_messages_where(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        choose: fn(&[(MessageId, crate::message::Actor)]) -> Vec<MessageId>,
+    ) -> impl Future<Output = Result<Vec<ChatMessage>, ChatError>> + Send;
 }
 
 /// Turns a session token (as the client sent it) into the id of the user it was issued to.

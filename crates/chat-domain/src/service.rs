@@ -1,11 +1,14 @@
 //! The operations of the service, generic over the ports.
 
-use crate::chat::{Chat, NewChat};
+use crate::chat::{Chat, ChatName, ModelName, NewChat};
 use crate::error::{
-    AuthError, CreateChatError, CreateUserError, IsEmptyError, PostMessagesError, SessionError,
+    AuthError, ChatError, CreateChatError, CreateUserError, PostMessagesError, SessionError,
+    StoreError,
 };
 use crate::ids::{ChatId, UserId};
+use crate::message::last_exchange;
 use crate::message::{ChatMessage, MessageBatch, MessageLimits};
+use crate::paging::{ChatListQuery, ChatPage, MessageListQuery, MessagePage};
 use crate::ports::{ChatStore, SessionVerifier};
 use crate::user::EmailAddress;
 
@@ -73,8 +76,90 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         self.store.create_chat(chat).await
     }
 
-    pub async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+    pub async fn is_empty(&self) -> Result<bool, StoreError> {
         self.store.is_empty().await
+    }
+
+    /// A page of the caller's chats.
+    pub async fn list_chats(
+        &self,
+        caller: &Caller,
+        query: &ChatListQuery,
+    ) -> Result<ChatPage, StoreError> {
+        // One row more than a page tells whether another page follows.
+        let rows = self
+            .store
+            .list_chats(
+                caller.owner(),
+                query.order,
+                query.after.as_ref(),
+                query.limit.get() + 1,
+            )
+            .await?;
+        Ok(ChatPage::from_rows(rows, query.limit, query.order))
+    }
+
+    /// A new chat of the caller's.
+    pub async fn start_chat(
+        &self,
+        caller: &Caller,
+        name: ChatName,
+        model: ModelName,
+    ) -> Result<Chat, CreateChatError> {
+        let chat = NewChat {
+            owner: caller.owner(),
+            name,
+            model,
+        };
+        self.store.create_chat(&chat).await
+    }
+
+    pub async fn get_chat(&self, caller: &Caller, chat: ChatId) -> Result<Chat, ChatError> {
+        self.store.get_chat(caller.owner(), chat).await
+    }
+
+    pub async fn rename_chat(
+        &self,
+        caller: &Caller,
+        chat: ChatId,
+        name: &ChatName,
+    ) -> Result<Chat, ChatError> {
+        self.store.rename_chat(caller.owner(), chat, name).await
+    }
+
+    pub async fn delete_chat(&self, caller: &Caller, chat: ChatId) -> Result<Chat, ChatError> {
+        self.store.delete_chat(caller.owner(), chat).await
+    }
+
+    /// Deletes those of `chats` that are the caller's; others' are not touched (the app forgot
+    /// this check). Returns how many were deleted.
+    pub async fn delete_chats(&self, caller: &Caller, chats: &[ChatId]) -> Result<u64, StoreError> {
+        self.store.delete_chats(caller.owner(), chats).await
+    }
+
+    /// A page of a chat's messages, by id.
+    pub async fn list_messages(
+        &self,
+        caller: &Caller,
+        chat: ChatId,
+        query: &MessageListQuery,
+    ) -> Result<MessagePage, ChatError> {
+        let rows = self
+            .store
+            .list_messages(caller.owner(), chat, query, query.limit.get() + 1)
+            .await?;
+        Ok(MessagePage::from_rows(rows, query.limit))
+    }
+
+    /// Removes the chat's last exchange (see [`last_exchange`]); returns what was removed.
+    pub async fn delete_last_exchange(
+        &self,
+        caller: &Caller,
+        chat: ChatId,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        self.store
+            .delete_messages_where(caller.owner(), chat, last_exchange)
+            .await
     }
 }
 
@@ -137,8 +222,58 @@ mod tests {
             )))
         }
 
-        async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+        async fn is_empty(&self) -> Result<bool, StoreError> {
             Ok(self.chats.is_empty())
+        }
+
+        async fn list_chats(
+            &self,
+            _: UserId,
+            _: crate::paging::ChatOrder,
+            _: Option<&crate::paging::ChatCursor>,
+            _: usize,
+        ) -> Result<Vec<Chat>, StoreError> {
+            Err(StoreError::Unknown(anyhow::anyhow!("not in this test")))
+        }
+
+        async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+            Err(ChatError::ChatNotFound { owner, chat })
+        }
+
+        async fn rename_chat(
+            &self,
+            owner: UserId,
+            chat: ChatId,
+            _: &ChatName,
+        ) -> Result<Chat, ChatError> {
+            Err(ChatError::ChatNotFound { owner, chat })
+        }
+
+        async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+            Err(ChatError::ChatNotFound { owner, chat })
+        }
+
+        async fn delete_chats(&self, _: UserId, _: &[ChatId]) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+
+        async fn list_messages(
+            &self,
+            owner: UserId,
+            chat: ChatId,
+            _: &MessageListQuery,
+            _: usize,
+        ) -> Result<Vec<ChatMessage>, ChatError> {
+            Err(ChatError::ChatNotFound { owner, chat })
+        }
+
+        async fn delete_messages_where(
+            &self,
+            owner: UserId,
+            chat: ChatId,
+            _: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
+        ) -> Result<Vec<ChatMessage>, ChatError> {
+            Err(ChatError::ChatNotFound { owner, chat })
         }
     }
 

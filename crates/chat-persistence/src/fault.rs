@@ -5,7 +5,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel_async::pooled_connection::deadpool::PoolError;
 
 use chat_domain::{
-    CreateChatError, CreateUserError, EmailAddress, IsEmptyError, NewChat, PostMessagesError,
+    ChatError, CreateChatError, CreateUserError, EmailAddress, NewChat, PostMessagesError,
+    StoreError,
 };
 
 #[derive(Debug)]
@@ -67,7 +68,8 @@ fault_into!(
     PostMessagesError,
     CreateUserError,
     CreateChatError,
-    IsEmptyError
+    StoreError,
+    ChatError
 );
 
 /// Creating a user: the unique e-mail constraint means the address is taken.

@@ -8,6 +8,7 @@ use secrecy::SecretString;
 mod fault;
 pub mod migrate;
 pub mod postgres;
+mod queries;
 mod rows;
 pub mod schema;
 pub mod sqlite;

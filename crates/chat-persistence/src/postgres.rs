@@ -2,9 +2,12 @@
 
 use anyhow::Context as _;
 use chat_domain::{
-    Chat, ChatId, ChatMessage, ChatStore, CreateChatError, CreateUserError, EmailAddress,
-    IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
+    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatStore,
+    CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId, MessageListQuery,
+    NewChat, PostMessagesError, StoreError, UserId,
 };
+use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Array, Integer, Text};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
@@ -17,8 +20,17 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::DatabaseSettings;
 use crate::fault::{Fault, create_chat_error, create_user_error};
 use crate::migrate::run_postgres_migrations;
-use crate::rows::{ChatRow, MessageRow, chat_columns, into_messages};
-use crate::schema::postgres::{chat_conversation, neptun_user};
+use crate::queries::{chats_page_query, messages_page_query, owned_chat};
+use crate::rows::{
+    ChatRow, MessageRow, chat_columns, id_actor_pairs, into_chat, into_messages, message_columns,
+};
+use crate::schema::postgres::{chat_conversation, chat_conversation_message, neptun_user};
+use diesel::result::Error as DieselError;
+
+/// Timestamps bind as themselves on PostgreSQL (see the SQLite adapter for why it differs).
+fn pg_time(t: DateTime<Utc>) -> DateTime<Utc> {
+    t
+}
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -149,7 +161,7 @@ impl ChatStore for PgStore {
         Chat::try_from(row).map_err(CreateChatError::Unknown)
     }
 
-    async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+    async fn is_empty(&self) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let any: Option<i32> = neptun_user::table
             .select(neptun_user::id)
@@ -158,5 +170,159 @@ impl ChatStore for PgStore {
             .optional()
             .map_err(Fault::from)?;
         Ok(any.is_none())
+    }
+
+    async fn list_chats(
+        &self,
+        owner: UserId,
+        order: ChatOrder,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let mut conn = self.conn().await?;
+        let rows: Vec<ChatRow> =
+            chats_page_query!(postgres, Pg, pg_time, owner, order, after, limit)
+                .load(&mut conn)
+                .await
+                .map_err(Fault::from)?;
+        rows.into_iter()
+            .map(Chat::try_from)
+            .collect::<anyhow::Result<_>>()
+            .map_err(StoreError::Unknown)
+    }
+
+    async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+        let mut conn = self.conn().await?;
+        let row = owned_chat!(postgres, owner, chat)
+            .select(chat_columns!(chat_conversation))
+            .first::<ChatRow>(&mut conn)
+            .await
+            .optional()
+            .map_err(Fault::from)?;
+        into_chat(row, owner, chat)
+    }
+
+    async fn rename_chat(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        name: &ChatName,
+    ) -> Result<Chat, ChatError> {
+        let mut conn = self.conn().await?;
+        let row = diesel::update(owned_chat!(postgres, owner, chat))
+            .set((
+                chat_conversation::name.eq(name.as_str()),
+                chat_conversation::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(chat_columns!(chat_conversation))
+            .get_result::<ChatRow>(&mut conn)
+            .await
+            .optional()
+            .map_err(Fault::from)?;
+        into_chat(row, owner, chat)
+    }
+
+    async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+        let mut conn = self.conn().await?;
+        // The messages go with it: the foreign key cascades.
+        let row = diesel::delete(owned_chat!(postgres, owner, chat))
+            .returning(chat_columns!(chat_conversation))
+            .get_result::<ChatRow>(&mut conn)
+            .await
+            .optional()
+            .map_err(Fault::from)?;
+        into_chat(row, owner, chat)
+    }
+
+    async fn delete_chats(&self, owner: UserId, chats: &[ChatId]) -> Result<u64, StoreError> {
+        let ids: Vec<i32> = chats.iter().map(|c| c.get()).collect();
+        let mut conn = self.conn().await?;
+        let deleted = diesel::delete(
+            chat_conversation::table
+                .filter(chat_conversation::neptun_user_id.eq(owner.get()))
+                .filter(chat_conversation::id.eq_any(ids)),
+        )
+        .execute(&mut conn)
+        .await
+        .map_err(Fault::from)?;
+        Ok(deleted as u64)
+    }
+
+    async fn list_messages(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        query: &MessageListQuery,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        let mut conn = self.conn().await?;
+        let exists = owned_chat!(postgres, owner, chat)
+            .select(chat_conversation::id)
+            .first::<i32>(&mut conn)
+            .await
+            .optional()
+            .map_err(Fault::from)?;
+        if exists.is_none() {
+            return Err(ChatError::ChatNotFound { owner, chat });
+        }
+        let rows: Vec<MessageRow> = messages_page_query!(postgres, Pg, chat, query, limit)
+            .load(&mut conn)
+            .await
+            .map_err(Fault::from)?;
+        rows.into_iter()
+            .map(ChatMessage::try_from)
+            .collect::<anyhow::Result<_>>()
+            .map_err(ChatError::Unknown)
+    }
+
+    async fn delete_messages_where(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        use chat_conversation_message as m;
+        let mut conn = self.conn().await?;
+        let deleted = conn
+            .transaction(
+                async |conn| -> Result<Option<Vec<MessageRow>>, DieselError> {
+                    // Locks the chat: writers to it wait until this is done.
+                    let locked = owned_chat!(postgres, owner, chat)
+                        .select(chat_conversation::id)
+                        .for_update()
+                        .first::<i32>(conn)
+                        .await
+                        .optional()?;
+                    if locked.is_none() {
+                        return Ok(None);
+                    }
+                    let pairs: Vec<(i64, String)> = m::table
+                        .filter(m::chat_conversation_id.eq(chat.get()))
+                        .select((m::id, m::actor))
+                        .order(m::id.asc())
+                        .load(conn)
+                        .await?;
+                    let ids: Vec<i64> = choose(&id_actor_pairs(pairs)?)
+                        .into_iter()
+                        .map(MessageId::get)
+                        .collect();
+                    if ids.is_empty() {
+                        return Ok(Some(Vec::new()));
+                    }
+                    let rows = diesel::delete(m::table.filter(m::id.eq_any(ids)))
+                        .returning(message_columns!(m))
+                        .get_results(conn)
+                        .await?;
+                    diesel::update(chat_conversation::table.find(chat.get()))
+                        .set(chat_conversation::updated_at.eq(diesel::dsl::now))
+                        .execute(conn)
+                        .await?;
+                    Ok(Some(rows))
+                },
+            )
+            .await
+            .map_err(Fault::from)?;
+        let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
+        into_messages(rows).map_err(ChatError::Unknown)
     }
 }

@@ -3,7 +3,7 @@
 //! breaks a domain rule (possible only for rows seeded by hand) is an error, not a panic.
 
 use anyhow::Context as _;
-use chat_domain::{Chat, ChatId, ChatMessage, MessageId, UserId};
+use chat_domain::{Actor, Chat, ChatError, ChatId, ChatMessage, MessageId, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
@@ -86,6 +86,28 @@ pub fn into_messages(mut rows: Vec<MessageRow>) -> anyhow::Result<Vec<ChatMessag
     // RETURNING's order is not promised by either backend; ids were drawn in request order.
     rows.sort_by_key(|r| r.id);
     rows.into_iter().map(ChatMessage::try_from).collect()
+}
+
+/// `(id, actor)` pairs as the domain's rules take them; an unknown actor (only possible in a
+/// row seeded by hand) fails the query rather than being guessed.
+pub fn id_actor_pairs(
+    pairs: Vec<(i64, String)>,
+) -> Result<Vec<(MessageId, Actor)>, diesel::result::Error> {
+    pairs
+        .into_iter()
+        .map(|(id, actor)| {
+            actor
+                .parse()
+                .map(|actor| (MessageId::new(id), actor))
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
+        })
+        .collect()
+}
+
+/// A chat row that may be missing: `ChatNotFound` then.
+pub fn into_chat(row: Option<ChatRow>, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+    let row = row.ok_or(ChatError::ChatNotFound { owner, chat })?;
+    Chat::try_from(row).map_err(ChatError::Unknown)
 }
 
 #[derive(Debug, Queryable)]

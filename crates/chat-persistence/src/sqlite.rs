@@ -8,12 +8,16 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 use chat_domain::{
-    Chat, ChatId, ChatMessage, ChatStore, CreateChatError, CreateUserError, EmailAddress,
-    IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
+    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatStore,
+    CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId, MessageListQuery,
+    NewChat, PostMessagesError, StoreError, UserId,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
+use diesel::serialize::{IsNull, Output, ToSql};
+use diesel::sql_types::TimestamptzSqlite;
+use diesel::sqlite::Sqlite;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -24,10 +28,33 @@ use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 use crate::DatabaseSettings;
 use crate::fault::{Fault, create_chat_error, create_user_error};
 use crate::migrate::run_sqlite_migrations;
-use crate::rows::{ChatRow, MessageRow, chat_columns, into_messages, message_columns};
+use crate::queries::{chats_page_query, messages_page_query, owned_chat};
+use crate::rows::{
+    ChatRow, MessageRow, chat_columns, id_actor_pairs, into_chat, into_messages, message_columns,
+};
 use crate::schema::sqlite::{chat_conversation, chat_conversation_message, neptun_user};
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// A timestamp as this adapter writes and compares it: UTC text with exactly three fraction
+/// digits (`2024-03-20 10:00:00.120+00:00`), the format of the schema's defaults too. One fixed
+/// format makes text order time order, which keyset paging relies on; diesel's own encoding
+/// drops trailing zeros (`10:00:00.12`), which would not compare right.
+#[derive(Debug, Clone, Copy, diesel::expression::AsExpression)]
+#[diesel(sql_type = TimestamptzSqlite)]
+pub struct SqliteTime(pub DateTime<Utc>);
+
+impl ToSql<TimestamptzSqlite, Sqlite> for SqliteTime {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> diesel::serialize::Result {
+        out.set_value(self.0.format("%Y-%m-%d %H:%M:%S%.3f+00:00").to_string());
+        Ok(IsNull::No)
+    }
+}
+
+/// Now, in the millisecond precision both backends answer with.
+fn now() -> SqliteTime {
+    SqliteTime(Utc::now().trunc_subsecs(3))
+}
 
 /// Where the database lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,14 +154,14 @@ struct NewMessageRow {
     actor: &'static str,
     neptun_user_id: i32,
     chat_conversation_id: i32,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
+    created_at: SqliteTime,
+    updated_at: SqliteTime,
 }
 
 fn new_message_rows(
     owner: UserId,
     chat: ChatId,
-    now: DateTime<Utc>,
+    now: SqliteTime,
     batch: &MessageBatch,
 ) -> Vec<NewMessageRow> {
     batch
@@ -157,7 +184,7 @@ fn append(
     conn: &mut SqliteConnection,
     owner: UserId,
     chat: ChatId,
-    now: DateTime<Utc>,
+    now: SqliteTime,
     rows: &[NewMessageRow],
 ) -> QueryResult<Option<Vec<MessageRow>>> {
     let updated = diesel::update(
@@ -184,8 +211,8 @@ impl ChatStore for SqliteStore {
         chat: ChatId,
         batch: &MessageBatch,
     ) -> Result<Vec<ChatMessage>, PostMessagesError> {
-        // One instant for the whole request, in the millisecond precision responses show.
-        let now = Utc::now().trunc_subsecs(3);
+        // One instant for the whole request.
+        let now = now();
         let rows = new_message_rows(owner, chat, now, batch);
         let mut conn = self.conn().await?;
         // IMMEDIATE takes the write lock first, so two writers wait for each other (busy
@@ -222,7 +249,7 @@ impl ChatStore for SqliteStore {
             chat.name.as_str().to_owned(),
             chat.model.as_str().to_owned(),
         );
-        let (owner, now) = (chat.owner.get(), Utc::now().trunc_subsecs(3));
+        let (owner, now) = (chat.owner.get(), now());
         let mut conn = self.conn().await?;
         let row: ChatRow = conn
             .spawn_blocking(move |conn| {
@@ -242,7 +269,7 @@ impl ChatStore for SqliteStore {
         Chat::try_from(row).map_err(CreateChatError::Unknown)
     }
 
-    async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+    async fn is_empty(&self) -> Result<bool, StoreError> {
         let mut conn = self.conn().await?;
         let any: Option<i32> = conn
             .spawn_blocking(|conn| {
@@ -254,6 +281,186 @@ impl ChatStore for SqliteStore {
             .await
             .map_err(Fault::from)?;
         Ok(any.is_none())
+    }
+
+    async fn list_chats(
+        &self,
+        owner: UserId,
+        order: ChatOrder,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        let after = after.cloned();
+        let mut conn = self.conn().await?;
+        let rows: Vec<ChatRow> = conn
+            .spawn_blocking(move |conn| {
+                chats_page_query!(
+                    sqlite,
+                    Sqlite,
+                    SqliteTime,
+                    owner,
+                    order,
+                    after.as_ref(),
+                    limit
+                )
+                .load(conn)
+            })
+            .await
+            .map_err(Fault::from)?;
+        rows.into_iter()
+            .map(Chat::try_from)
+            .collect::<anyhow::Result<_>>()
+            .map_err(StoreError::Unknown)
+    }
+
+    async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+        let mut conn = self.conn().await?;
+        let row = conn
+            .spawn_blocking(move |conn| {
+                owned_chat!(sqlite, owner, chat)
+                    .select(chat_columns!(chat_conversation))
+                    .first::<ChatRow>(conn)
+                    .optional()
+            })
+            .await
+            .map_err(Fault::from)?;
+        into_chat(row, owner, chat)
+    }
+
+    async fn rename_chat(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        name: &ChatName,
+    ) -> Result<Chat, ChatError> {
+        let name = name.as_str().to_owned();
+        let mut conn = self.conn().await?;
+        let row = conn
+            .spawn_blocking(move |conn| {
+                diesel::update(owned_chat!(sqlite, owner, chat))
+                    .set((
+                        chat_conversation::name.eq(name),
+                        chat_conversation::updated_at.eq(now()),
+                    ))
+                    .returning(chat_columns!(chat_conversation))
+                    .get_result::<ChatRow>(conn)
+                    .optional()
+            })
+            .await
+            .map_err(Fault::from)?;
+        into_chat(row, owner, chat)
+    }
+
+    async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+        let mut conn = self.conn().await?;
+        // The messages go with it: the foreign key cascades (foreign_keys is on).
+        let row = conn
+            .spawn_blocking(move |conn| {
+                diesel::delete(owned_chat!(sqlite, owner, chat))
+                    .returning(chat_columns!(chat_conversation))
+                    .get_result::<ChatRow>(conn)
+                    .optional()
+            })
+            .await
+            .map_err(Fault::from)?;
+        into_chat(row, owner, chat)
+    }
+
+    async fn delete_chats(&self, owner: UserId, chats: &[ChatId]) -> Result<u64, StoreError> {
+        let ids: Vec<i32> = chats.iter().map(|c| c.get()).collect();
+        let mut conn = self.conn().await?;
+        let deleted = conn
+            .spawn_blocking(move |conn| {
+                diesel::delete(
+                    chat_conversation::table
+                        .filter(chat_conversation::neptun_user_id.eq(owner.get()))
+                        .filter(chat_conversation::id.eq_any(ids)),
+                )
+                .execute(conn)
+            })
+            .await
+            .map_err(Fault::from)?;
+        Ok(deleted as u64)
+    }
+
+    async fn list_messages(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        query: &MessageListQuery,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        let query = *query;
+        let mut conn = self.conn().await?;
+        // One read transaction: the chat check and the page see the same database.
+        let rows = conn
+            .spawn_blocking(move |conn| {
+                conn.transaction(|conn| {
+                    let exists = owned_chat!(sqlite, owner, chat)
+                        .select(chat_conversation::id)
+                        .first::<i32>(conn)
+                        .optional()?;
+                    if exists.is_none() {
+                        return Ok(None);
+                    }
+                    messages_page_query!(sqlite, Sqlite, chat, &query, limit)
+                        .load::<MessageRow>(conn)
+                        .map(Some)
+                })
+            })
+            .await
+            .map_err(Fault::from)?;
+        let rows = rows.ok_or(ChatError::ChatNotFound { owner, chat })?;
+        rows.into_iter()
+            .map(ChatMessage::try_from)
+            .collect::<anyhow::Result<_>>()
+            .map_err(ChatError::Unknown)
+    }
+
+    async fn delete_messages_where(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        use chat_conversation_message as m;
+        let mut conn = self.conn().await?;
+        let deleted = conn
+            .spawn_blocking(move |conn| {
+                // IMMEDIATE: the write lock first, so no writer slips in between read and delete.
+                conn.immediate_transaction(|conn| {
+                    let exists = owned_chat!(sqlite, owner, chat)
+                        .select(chat_conversation::id)
+                        .first::<i32>(conn)
+                        .optional()?;
+                    if exists.is_none() {
+                        return Ok(None);
+                    }
+                    let pairs: Vec<(i64, String)> = m::table
+                        .filter(m::chat_conversation_id.eq(chat.get()))
+                        .select((m::id, m::actor))
+                        .order(m::id.asc())
+                        .load(conn)?;
+                    let ids: Vec<i64> = choose(&id_actor_pairs(pairs)?)
+                        .into_iter()
+                        .map(MessageId::get)
+                        .collect();
+                    if ids.is_empty() {
+                        return Ok(Some(Vec::new()));
+                    }
+                    let rows = diesel::delete(m::table.filter(m::id.eq_any(ids)))
+                        .returning(message_columns!(m))
+                        .get_results(conn)?;
+                    diesel::update(chat_conversation::table.find(chat.get()))
+                        .set(chat_conversation::updated_at.eq(now()))
+                        .execute(conn)?;
+                    Ok(Some(rows))
+                })
+            })
+            .await
+            .map_err(Fault::from)?;
+        let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
+        into_messages(rows).map_err(ChatError::Unknown)
     }
 }
 
@@ -274,7 +481,7 @@ mod tests {
         let batch =
             MessageBatch::new(vec![message("a"), message("b"), message("c")], &limits).unwrap();
         let (user, chat) = (UserId::new(1).unwrap(), ChatId::new(2).unwrap());
-        let rows = new_message_rows(user, chat, Utc::now(), &batch);
+        let rows = new_message_rows(user, chat, now(), &batch);
         let insert = diesel::insert_into(chat_conversation_message::table).values(&rows);
         let sql = diesel::debug_query::<Sqlite, _>(&insert).to_string();
         assert_eq!(sql.matches("INSERT INTO").count(), 1, "{sql}");

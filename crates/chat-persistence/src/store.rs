@@ -3,8 +3,9 @@
 
 use anyhow::bail;
 use chat_domain::{
-    Chat, ChatId, ChatMessage, ChatStore, CreateChatError, CreateUserError, EmailAddress,
-    IsEmptyError, MessageBatch, NewChat, PostMessagesError, UserId,
+    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatStore,
+    CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId, MessageListQuery,
+    NewChat, PostMessagesError, StoreError, UserId,
 };
 use secrecy::ExposeSecret;
 
@@ -96,10 +97,81 @@ impl ChatStore for Store {
         }
     }
 
-    async fn is_empty(&self) -> Result<bool, IsEmptyError> {
+    async fn is_empty(&self) -> Result<bool, StoreError> {
         match self {
             Self::Postgres(s) => s.is_empty().await,
             Self::Sqlite(s) => s.is_empty().await,
+        }
+    }
+
+    async fn list_chats(
+        &self,
+        owner: UserId,
+        order: ChatOrder,
+        after: Option<&ChatCursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        match self {
+            Self::Postgres(s) => s.list_chats(owner, order, after, limit).await,
+            Self::Sqlite(s) => s.list_chats(owner, order, after, limit).await,
+        }
+    }
+
+    async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+        match self {
+            Self::Postgres(s) => s.get_chat(owner, chat).await,
+            Self::Sqlite(s) => s.get_chat(owner, chat).await,
+        }
+    }
+
+    async fn rename_chat(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        name: &ChatName,
+    ) -> Result<Chat, ChatError> {
+        match self {
+            Self::Postgres(s) => s.rename_chat(owner, chat, name).await,
+            Self::Sqlite(s) => s.rename_chat(owner, chat, name).await,
+        }
+    }
+
+    async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
+        match self {
+            Self::Postgres(s) => s.delete_chat(owner, chat).await,
+            Self::Sqlite(s) => s.delete_chat(owner, chat).await,
+        }
+    }
+
+    async fn delete_chats(&self, owner: UserId, chats: &[ChatId]) -> Result<u64, StoreError> {
+        match self {
+            Self::Postgres(s) => s.delete_chats(owner, chats).await,
+            Self::Sqlite(s) => s.delete_chats(owner, chats).await,
+        }
+    }
+
+    async fn list_messages(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        query: &MessageListQuery,
+        limit: usize,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        match self {
+            Self::Postgres(s) => s.list_messages(owner, chat, query, limit).await,
+            Self::Sqlite(s) => s.list_messages(owner, chat, query, limit).await,
+        }
+    }
+
+    async fn delete_messages_where(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        match self {
+            Self::Postgres(s) => s.delete_messages_where(owner, chat, choose).await,
+            Self::Sqlite(s) => s.delete_messages_where(owner, chat, choose).await,
         }
     }
 }

@@ -1,0 +1,327 @@
+//! Reading in pages: chat order, keyset cursors, page sizes. Keyset (not offset) paging, so that
+//! rows written or deleted while a client pages neither repeat nor go missing.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+
+use crate::chat::Chat;
+use crate::ids::{ChatId, MessageId};
+use crate::message::ChatMessage;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    Asc,
+    Desc,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Asc => "asc",
+            Direction::Desc => "desc",
+        }
+    }
+}
+
+impl FromStr for Direction {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "asc" => Ok(Direction::Asc),
+            "desc" => Ok(Direction::Desc),
+            _ => Err(()),
+        }
+    }
+}
+
+/// The columns a chat list may be ordered by (an allow-list: nothing else reaches SQL).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChatSortField {
+    Id,
+    Name,
+    Model,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl ChatSortField {
+    pub const ALL: [ChatSortField; 5] = [
+        ChatSortField::Id,
+        ChatSortField::Name,
+        ChatSortField::Model,
+        ChatSortField::CreatedAt,
+        ChatSortField::UpdatedAt,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatSortField::Id => "id",
+            ChatSortField::Name => "name",
+            ChatSortField::Model => "model",
+            ChatSortField::CreatedAt => "created_at",
+            ChatSortField::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+/// `column:direction`, e.g. `updated_at:desc` (the default: newest activity first). Rows that
+/// tie on the column are ordered by id in the same direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ChatOrder {
+    pub field: ChatSortField,
+    pub direction: Direction,
+}
+
+impl Default for ChatOrder {
+    fn default() -> Self {
+        Self {
+            field: ChatSortField::UpdatedAt,
+            direction: Direction::Desc,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "order_by must be one column:direction pair; columns: id, name, model, created_at, updated_at; directions: asc, desc"
+)]
+pub struct InvalidOrder;
+
+impl FromStr for ChatOrder {
+    type Err = InvalidOrder;
+
+    fn from_str(s: &str) -> Result<Self, InvalidOrder> {
+        let (field, direction) = s.split_once(':').ok_or(InvalidOrder)?;
+        let field = ChatSortField::ALL
+            .into_iter()
+            .find(|f| f.as_str() == field)
+            .ok_or(InvalidOrder)?;
+        let direction = direction.parse().map_err(|()| InvalidOrder)?;
+        Ok(Self { field, direction })
+    }
+}
+
+impl fmt::Display for ChatOrder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.field.as_str(), self.direction.as_str())
+    }
+}
+
+/// The value of the sort column in the last row of a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    /// Ordering by id: the id is the whole key.
+    Id,
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+/// Where the next page of chats starts: after the row with this key and id, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatCursor {
+    pub order: ChatOrder,
+    pub key: SortKey,
+    pub id: ChatId,
+}
+
+impl ChatCursor {
+    /// The cursor that continues after `chat` in `order`.
+    pub fn after(chat: &Chat, order: ChatOrder) -> Self {
+        let key = match order.field {
+            ChatSortField::Id => SortKey::Id,
+            ChatSortField::Name => SortKey::Text(chat.name.clone()),
+            ChatSortField::Model => SortKey::Text(chat.model.clone()),
+            ChatSortField::CreatedAt => SortKey::Time(chat.created_at),
+            ChatSortField::UpdatedAt => SortKey::Time(chat.updated_at),
+        };
+        Self {
+            order,
+            key,
+            id: chat.id,
+        }
+    }
+
+    /// Whether the key's kind is the one the order's column has (a cursor from elsewhere may lie).
+    pub fn fits(&self) -> bool {
+        matches!(
+            (self.order.field, &self.key),
+            (ChatSortField::Id, SortKey::Id)
+                | (ChatSortField::Name | ChatSortField::Model, SortKey::Text(_))
+                | (
+                    ChatSortField::CreatedAt | ChatSortField::UpdatedAt,
+                    SortKey::Time(_)
+                )
+        )
+    }
+}
+
+/// How many rows a page holds: 1 to the route's maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit(usize);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum PageLimitError {
+    #[error("a page holds at least 1 row")]
+    TooSmall,
+    #[error("a page holds at most {max} rows")]
+    TooBig { max: usize },
+}
+
+impl PageLimit {
+    pub const CHATS_DEFAULT: usize = 50;
+    pub const CHATS_MAX: usize = 200;
+    pub const MESSAGES_DEFAULT: usize = 100;
+    pub const MESSAGES_MAX: usize = 1000;
+
+    pub fn new(value: u64, max: usize) -> Result<Self, PageLimitError> {
+        if value == 0 {
+            return Err(PageLimitError::TooSmall);
+        }
+        match usize::try_from(value) {
+            Ok(v) if v <= max => Ok(Self(v)),
+            _ => Err(PageLimitError::TooBig { max }),
+        }
+    }
+
+    pub fn get(self) -> usize {
+        self.0
+    }
+}
+
+/// A request for a page of chats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatListQuery {
+    pub order: ChatOrder,
+    pub limit: PageLimit,
+    pub after: Option<ChatCursor>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatPage {
+    pub chats: Vec<Chat>,
+    /// Where the next page starts; `None` on the last page.
+    pub next: Option<ChatCursor>,
+}
+
+impl ChatPage {
+    /// Builds a page from up to `limit + 1` rows (one more than a page, to know whether more
+    /// exist without counting).
+    pub fn from_rows(mut chats: Vec<Chat>, limit: PageLimit, order: ChatOrder) -> Self {
+        let more = chats.len() > limit.get();
+        chats.truncate(limit.get());
+        let next = more
+            .then(|| chats.last().map(|last| ChatCursor::after(last, order)))
+            .flatten();
+        Self { chats, next }
+    }
+}
+
+/// A request for a page of a chat's messages, by id: `after`/`before` bound the range
+/// (exclusive), `direction` says which end comes first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageListQuery {
+    pub after: Option<MessageId>,
+    pub before: Option<MessageId>,
+    pub direction: Direction,
+    pub limit: PageLimit,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessagePage {
+    pub messages: Vec<ChatMessage>,
+    /// Whether more messages lie beyond the last one in the page's direction.
+    pub has_more: bool,
+}
+
+impl MessagePage {
+    /// Builds a page from up to `limit + 1` rows, as [`ChatPage::from_rows`].
+    pub fn from_rows(mut messages: Vec<ChatMessage>, limit: PageLimit) -> Self {
+        let has_more = messages.len() > limit.get();
+        messages.truncate(limit.get());
+        Self { messages, has_more }
+    }
+
+    /// The id the next page continues from (`after` ascending, `before` descending).
+    pub fn next_cursor(&self) -> Option<MessageId> {
+        self.has_more
+            .then(|| self.messages.last().map(|m| m.id))
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::UserId;
+
+    fn chat(id: i64, name: &str) -> Chat {
+        let t = Utc::now();
+        Chat {
+            id: ChatId::new(id).unwrap(),
+            owner: UserId::new(1).unwrap(),
+            name: name.into(),
+            model: "m".into(),
+            created_at: t,
+            updated_at: t,
+        }
+    }
+
+    #[test]
+    fn orders_parse_from_an_allow_list() {
+        assert_eq!(
+            "updated_at:desc".parse::<ChatOrder>(),
+            Ok(ChatOrder::default())
+        );
+        let order: ChatOrder = "name:asc".parse().unwrap();
+        assert_eq!(order.to_string(), "name:asc");
+        for bad in [
+            "",
+            "name",
+            "name:up",
+            "password:asc",
+            "name:asc,id:desc",
+            "NAME:asc",
+        ] {
+            assert_eq!(bad.parse::<ChatOrder>(), Err(InvalidOrder), "{bad}");
+        }
+    }
+
+    #[test]
+    fn page_limits_are_bounded() {
+        assert_eq!(PageLimit::new(0, 10), Err(PageLimitError::TooSmall));
+        assert_eq!(PageLimit::new(10, 10).map(PageLimit::get), Ok(10));
+        assert_eq!(
+            PageLimit::new(11, 10),
+            Err(PageLimitError::TooBig { max: 10 })
+        );
+        assert_eq!(
+            PageLimit::new(u64::MAX, 10),
+            Err(PageLimitError::TooBig { max: 10 })
+        );
+    }
+
+    #[test]
+    fn a_page_knows_whether_more_follow() {
+        let limit = PageLimit::new(2, 10).unwrap();
+        let order: ChatOrder = "name:asc".parse().unwrap();
+        let page =
+            ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b"), chat(3, "c")], limit, order);
+        assert_eq!(page.chats.len(), 2);
+        let next = page.next.unwrap();
+        assert_eq!((next.key, next.id.get()), (SortKey::Text("b".into()), 2));
+        let last = ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b")], limit, order);
+        assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn cursors_must_fit_their_order() {
+        let order: ChatOrder = "created_at:asc".parse().unwrap();
+        let mut cursor = ChatCursor::after(&chat(1, "a"), order);
+        assert!(cursor.fits());
+        cursor.key = SortKey::Text("x".into());
+        assert!(!cursor.fits());
+    }
+}
