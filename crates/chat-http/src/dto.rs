@@ -3,8 +3,8 @@
 //! reads the JSON and names each broken rule as the contract does.
 
 use chat_domain::{
-    Actor, BatchSizeError, ChatMessage, MessageBatch, MessageLimits, MessageText, NewMessage,
-    TextViolation,
+    Actor, BatchSizeError, Chat, ChatId, ChatMessage, ChatName, MessageBatch, MessageLimits,
+    MessageText, ModelName, NameError, NewMessage, TextViolation,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
@@ -34,13 +34,11 @@ pub struct PostMessagesBody {
     pub batch: MessageBatch,
 }
 
-/// Parses and validates a request body; every broken rule becomes its own issue.
+/// Validates a request body; every broken rule becomes its own issue.
 pub fn parse_post_messages(
-    body: &[u8],
+    value: Value,
     limits: &MessageLimits,
 ) -> Result<PostMessagesBody, ApiError> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| ApiError::invalid_json(e.to_string()))?;
     let mut obj = match value {
         Value::Object(obj) => obj,
         other => {
@@ -201,6 +199,202 @@ fn batch_size_issue(path: Path, e: BatchSizeError) -> Issue {
     }
 }
 
+/// The body of `POST .../chats`: `{"name": string, "model": string}`.
+pub fn parse_new_chat(value: Value) -> Result<(ChatName, ModelName), ApiError> {
+    const INVALID: &str = "Bad Request. Invalid body(model, name).";
+    let mut obj = object(value, INVALID)?;
+    let mut issues = Issues::default();
+    let name = name_field(
+        &mut obj,
+        "name",
+        ChatName::new,
+        ChatName::MAX_CHARS,
+        &mut issues,
+    );
+    let model = name_field(
+        &mut obj,
+        "model",
+        ModelName::new,
+        ModelName::MAX_CHARS,
+        &mut issues,
+    );
+    match (name, model) {
+        (Some(name), Some(model)) if issues.is_empty() => Ok((name, model)),
+        _ => Err(ApiError::with_issues(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            INVALID,
+            issues.into_vec(),
+        )),
+    }
+}
+
+/// The body of `PATCH .../chats/{chat_id}`: `{"name": string}`.
+pub fn parse_rename(value: Value) -> Result<ChatName, ApiError> {
+    const INVALID: &str = "Bad Request. Invalid body(name).";
+    let mut obj = object(value, INVALID)?;
+    let mut issues = Issues::default();
+    name_field(
+        &mut obj,
+        "name",
+        ChatName::new,
+        ChatName::MAX_CHARS,
+        &mut issues,
+    )
+    .filter(|_| issues.is_empty())
+    .ok_or_else(|| {
+        ApiError::with_issues(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            INVALID,
+            issues.into_vec(),
+        )
+    })
+}
+
+/// The most chat ids one bulk delete may name.
+pub const MAX_CHAT_IDS: usize = 1000;
+
+/// The body of `DELETE .../chats`: `{"chat_ids": [int, ...]}` (at most 1000).
+pub fn parse_chat_ids(value: Value) -> Result<Vec<ChatId>, ApiError> {
+    const INVALID: &str = "Bad Request. Invalid body(chat_ids).";
+    let mut obj = object(value, INVALID)?;
+    let mut issues = Issues::default();
+    let path = || vec![PathSegment::Key("chat_ids")];
+    let ids = match obj.remove("chat_ids") {
+        None => {
+            issues.push(Issue::required(path(), "array"));
+            Vec::new()
+        }
+        Some(Value::Array(items)) => {
+            if items.len() > MAX_CHAT_IDS {
+                issues.push(Issue::too_big(
+                    path(),
+                    "array",
+                    MAX_CHAT_IDS as u64,
+                    format!("Array must contain at most {MAX_CHAT_IDS} element(s)"),
+                ));
+            }
+            let mut ids = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let item_path = vec![PathSegment::Key("chat_ids"), PathSegment::Index(i)];
+                match item.as_i64().map(ChatId::new) {
+                    Some(Ok(id)) => ids.push(id),
+                    Some(Err(_)) => issues.push(Issue::not_positive(item_path)),
+                    None => issues.push(Issue::invalid_type(item_path, "number", item)),
+                }
+            }
+            ids
+        }
+        Some(other) => {
+            issues.push(Issue::invalid_type(path(), "array", &other));
+            Vec::new()
+        }
+    };
+    if issues.is_empty() {
+        Ok(ids)
+    } else {
+        Err(ApiError::with_issues(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            INVALID,
+            issues.into_vec(),
+        ))
+    }
+}
+
+fn object(value: Value, invalid: &str) -> Result<Map<String, Value>, ApiError> {
+    match value {
+        Value::Object(obj) => Ok(obj),
+        other => Err(ApiError::with_issues(
+            actix_web::http::StatusCode::BAD_REQUEST,
+            invalid,
+            vec![Issue::invalid_type(vec![], "object", &other)],
+        )),
+    }
+}
+
+/// A trimmed name field, checked by the domain's constructor `make`.
+fn name_field<T>(
+    obj: &mut Map<String, Value>,
+    key: &'static str,
+    make: fn(&str) -> Result<T, NameError>,
+    max: usize,
+    issues: &mut Issues,
+) -> Option<T> {
+    let path = || vec![PathSegment::Key(key)];
+    match obj.remove(key) {
+        None => issues.push(Issue::required(path(), "string")),
+        Some(Value::String(s)) => match make(&s) {
+            Ok(name) => return Some(name),
+            Err(NameError::Blank) => issues.push(Issue::too_small(
+                path(),
+                "string",
+                1,
+                "String must contain at least 1 character(s)".to_owned(),
+            )),
+            Err(NameError::TooLong { .. }) => issues.push(Issue::too_big(
+                path(),
+                "string",
+                max as u64,
+                format!("String must contain at most {max} character(s)"),
+            )),
+        },
+        Some(other) => issues.push(Issue::invalid_type(path(), "string", &other)),
+    }
+    None
+}
+
+/// A chat as the app returns it.
+#[derive(Debug, Serialize)]
+pub struct ChatDto {
+    pub id: i32,
+    pub name: String,
+    pub model: String,
+    pub neptun_user_id: i32,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<Chat> for ChatDto {
+    fn from(c: Chat) -> Self {
+        Self {
+            id: c.id.get(),
+            name: c.name,
+            model: c.model,
+            neptun_user_id: c.owner.get(),
+            created_at: js_iso(c.created_at),
+            updated_at: js_iso(c.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChatResponse {
+    pub chat: ChatDto,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ChatListResponse {
+    pub chats: Vec<ChatDto>,
+    pub has_more: bool,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct DeletedResponse {
+    pub deleted: u64,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageListResponse {
+    pub chat_messages: Vec<ChatMessageDto>,
+    #[serde(rename = "has_more")]
+    pub has_more: bool,
+    /// Pass as `after` (ascending) or `before` (descending) for the next page.
+    #[serde(rename = "next_cursor")]
+    pub next_cursor: Option<i64>,
+}
+
 /// A stored message as the app returns it.
 #[derive(Debug, Serialize)]
 pub struct ChatMessageDto {
@@ -252,8 +446,7 @@ mod tests {
     use super::*;
 
     fn issues_of(body: Value) -> Value {
-        let err = parse_post_messages(body.to_string().as_bytes(), &MessageLimits::default())
-            .unwrap_err();
+        let err = parse_post_messages(body, &MessageLimits::default()).unwrap_err();
         let res = actix_web::ResponseError::error_response(&err);
         assert_eq!(res.status(), 400);
         let body = actix_web::body::to_bytes(res.into_body());
@@ -266,11 +459,12 @@ mod tests {
     #[test]
     fn both_shapes_become_one_batch() {
         let l = MessageLimits::default();
-        let single = parse_post_messages(br#"{"message":"hi","actor":"user"}"#, &l).unwrap();
+        let single = parse_post_messages(json!({"message": "hi", "actor": "user"}), &l).unwrap();
         assert_eq!(single.shape, Shape::Single);
         assert_eq!(single.batch.len(), 1);
         let batch = parse_post_messages(
-            br#"{"messages":[{"content":"q","role":"user"},{"content":"a","role":"assistant"}],"x":1}"#,
+            json!({"messages": [{"content": "q", "role": "user"},
+                                {"content": "a", "role": "assistant"}], "x": 1}),
             &l,
         )
         .unwrap();
@@ -330,11 +524,20 @@ mod tests {
     }
 
     #[test]
-    fn invalid_json_is_its_own_error() {
-        for body in [&b"{"[..], b"", b"\xff\xfe", br#"{"message": "\ud800"}"#] {
-            let err = parse_post_messages(body, &MessageLimits::default()).unwrap_err();
-            assert_eq!(err.status(), 400);
-            assert!(err.to_string().contains("Invalid JSON body"), "{err}");
+    fn chat_bodies_are_checked_by_the_domains_rules() {
+        let (name, model) = parse_new_chat(json!({"name": "  Plans ", "model": "llama3"})).unwrap();
+        assert_eq!((name.as_str(), model.as_str()), ("Plans", "llama3"));
+        assert!(parse_new_chat(json!({"name": " ", "model": ""})).is_err());
+        assert!(parse_rename(json!({"name": "x".repeat(201)})).is_err());
+        let ids = parse_chat_ids(json!({"chat_ids": [1, 2]})).unwrap();
+        assert_eq!(ids.iter().map(|c| c.get()).collect::<Vec<_>>(), [1, 2]);
+        for bad in [
+            json!({}),
+            json!({"chat_ids": [0]}),
+            json!({"chat_ids": ["1"]}),
+            json!([]),
+        ] {
+            assert!(parse_chat_ids(bad).is_err());
         }
     }
 

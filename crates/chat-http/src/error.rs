@@ -5,7 +5,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
-use chat_domain::{AuthError, PostMessagesError};
+use chat_domain::{AuthError, ChatError, CreateChatError, PostMessagesError, StoreError};
 use serde::Serialize;
 
 use crate::issue::Issue;
@@ -130,21 +130,63 @@ impl From<AuthError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// The store could not be reached in time: 503, the cause in the log only.
+    fn unavailable(cause: &anyhow::Error) -> Self {
+        tracing::warn!(error = %format_args!("{cause:#}"), "database unavailable");
+        ApiError::for_status(StatusCode::SERVICE_UNAVAILABLE)
+    }
+
+    /// Anything else that failed: 500, the cause in the log only.
+    fn internal(cause: &anyhow::Error) -> Self {
+        tracing::error!(error = %format_args!("{cause:#}"), "request failed");
+        ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn refused(reason: &dyn std::fmt::Display, answer: Self) -> Self {
+        tracing::info!(reason = %reason, "request refused");
+        answer
+    }
+}
+
 impl From<PostMessagesError> for ApiError {
     fn from(e: PostMessagesError) -> Self {
-        match e {
-            PostMessagesError::ChatNotFound { .. } => {
-                tracing::info!(reason = %e, "request refused");
-                ApiError::chat_not_found()
-            }
-            PostMessagesError::Unavailable(cause) => {
-                tracing::warn!(error = %format_args!("{cause:#}"), "database unavailable");
-                ApiError::for_status(StatusCode::SERVICE_UNAVAILABLE)
-            }
-            PostMessagesError::Unknown(cause) => {
-                tracing::error!(error = %format_args!("{cause:#}"), "request failed");
-                ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)
-            }
+        match &e {
+            PostMessagesError::ChatNotFound { .. } => Self::refused(&e, Self::chat_not_found()),
+            PostMessagesError::Unavailable(cause) => Self::unavailable(cause),
+            PostMessagesError::Unknown(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<ChatError> for ApiError {
+    fn from(e: ChatError) -> Self {
+        match &e {
+            ChatError::ChatNotFound { .. } => Self::refused(&e, Self::chat_not_found()),
+            ChatError::Unavailable(cause) => Self::unavailable(cause),
+            ChatError::Unknown(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match &e {
+            StoreError::Unavailable(cause) => Self::unavailable(cause),
+            StoreError::Unknown(cause) => Self::internal(cause),
+        }
+    }
+}
+
+impl From<CreateChatError> for ApiError {
+    fn from(e: CreateChatError) -> Self {
+        match &e {
+            CreateChatError::OwnerNotFound { .. } => Self::refused(
+                &e,
+                ApiError::new(StatusCode::NOT_FOUND, "Not Found. User not found."),
+            ),
+            CreateChatError::Unavailable(cause) => Self::unavailable(cause),
+            CreateChatError::Unknown(cause) => Self::internal(cause),
         }
     }
 }

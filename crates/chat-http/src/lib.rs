@@ -2,12 +2,14 @@
 //! iron sessions the app's cookies carry. The binary calls [`configure`] and [`middleware`];
 //! nothing else knows a route string.
 
+pub mod body;
 pub mod dto;
 pub mod error;
 pub mod iron;
 pub mod issue;
 pub mod middleware;
 pub mod params;
+pub mod query;
 pub mod routes;
 pub mod session;
 
@@ -38,12 +40,33 @@ pub fn configure<S: ChatStore, V: SessionVerifier>(
     settings: HttpSettings,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        use routes::{chats, messages};
         cfg.app_data(service)
             .app_data(web::Data::new(settings))
             .service(
-                web::resource(routes::messages::PATH)
-                    .route(web::post().to(routes::messages::post::<S, V>))
-                    .default_service(method_not_allowed("POST")),
+                web::resource(chats::LIST_PATH)
+                    .route(web::get().to(chats::list::<S, V>))
+                    .route(web::post().to(chats::create::<S, V>))
+                    .route(web::delete().to(chats::delete_many::<S, V>))
+                    .default_service(method_not_allowed("GET, POST, DELETE")),
+            )
+            .service(
+                web::resource(chats::ITEM_PATH)
+                    .route(web::get().to(chats::get::<S, V>))
+                    .route(web::patch().to(chats::rename::<S, V>))
+                    .route(web::delete().to(chats::delete::<S, V>))
+                    .default_service(method_not_allowed("GET, PATCH, DELETE")),
+            )
+            .service(
+                web::resource(messages::PATH)
+                    .route(web::get().to(messages::list::<S, V>))
+                    .route(web::post().to(messages::post::<S, V>))
+                    .default_service(method_not_allowed("GET, POST")),
+            )
+            .service(
+                web::resource(messages::LAST_PATH)
+                    .route(web::delete().to(messages::delete_last::<S, V>))
+                    .default_service(method_not_allowed("DELETE")),
             )
             .default_service(web::to(not_found));
     }

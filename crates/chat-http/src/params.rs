@@ -4,14 +4,10 @@ use chat_domain::{ChatId, IdError, UserId};
 
 use crate::issue::{Issue, Path, PathSegment};
 
-/// Parses one id segment as the contract says: `42` is an id; `0` and negatives are too small;
-/// anything that is not an optionally signed run of ASCII digits (`1e2`, `0x10`, `4.0`, `abc`,
-/// the empty string) is not a number at all. `make` is the id's own validating constructor.
-fn parse_id<T>(
-    raw: &str,
-    name: &'static str,
-    make: fn(i64) -> Result<T, IdError>,
-) -> Result<T, Issue> {
+/// Parses a positive integer as the contract reads ids: `42` is one; `0` and negatives are too
+/// small; above `max` too big; anything that is not an optionally signed run of ASCII digits
+/// (`1e2`, `0x10`, `4.0`, `abc`, the empty string) is not a number at all.
+pub fn parse_positive(raw: &str, name: &'static str, max: i64) -> Result<i64, Issue> {
     let path = || -> Path { vec![PathSegment::Key(name)] };
     let digits = raw.strip_prefix('-').unwrap_or(raw);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -20,20 +16,32 @@ fn parse_id<T>(
     if raw.starts_with('-') || digits.bytes().all(|b| b == b'0') {
         return Err(Issue::not_positive(path()));
     }
-    // Not zero, digits only: the one way left to fail is a number too large for an id.
-    let too_big = || {
-        Issue::too_big(
+    match digits.parse::<i64>() {
+        Ok(value) if value <= max => Ok(value),
+        // Digits only and not zero: what is left is a number too large.
+        _ => Err(Issue::too_big(
             path(),
             "number",
-            UserId::MAX.unsigned_abs(),
-            format!("Number must be less than or equal to {}", UserId::MAX),
-        )
-    };
-    let value: i64 = digits.parse().map_err(|_| too_big())?;
-    make(value).map_err(|e| match e {
-        IdError::NotPositive => Issue::not_positive(path()),
-        IdError::TooLarge { .. } => too_big(),
-    })
+            max.unsigned_abs(),
+            format!("Number must be less than or equal to {max}"),
+        )),
+    }
+}
+
+/// One id segment; `make` is the id's own validating constructor (it cannot fail on a value
+/// `parse_positive` let through, but the type says what it checks).
+fn parse_id<T>(
+    raw: &str,
+    name: &'static str,
+    make: fn(i64) -> Result<T, IdError>,
+) -> Result<T, Issue> {
+    let value = parse_positive(raw, name, UserId::MAX)?;
+    make(value).map_err(|_| Issue::not_positive(vec![PathSegment::Key(name)]))
+}
+
+/// The user id of a user route.
+pub fn user_route(user_id: &str) -> Result<UserId, Vec<Issue>> {
+    parse_id(user_id, "user_id", UserId::new).map_err(|issue| vec![issue])
 }
 
 /// Both ids of a chat route, with an issue for each that is wrong.

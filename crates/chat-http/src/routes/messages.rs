@@ -1,21 +1,23 @@
-//! `POST /api/users/{user_id}/chats/{chat_id}/messages`
+//! `/api/users/{user_id}/chats/{chat_id}/messages` (post, read) and `.../messages/last`.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
-use chat_domain::{ChatService, ChatStore, SessionVerifier};
-use futures_util::StreamExt as _;
+use actix_web::http::header::LINK;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chat_domain::{ChatService, ChatStore, Direction, SessionVerifier};
 
 use crate::HttpSettings;
+use crate::body::read_json;
 use crate::dto::{
-    BatchMessagesResponse, ChatMessageDto, Shape, SingleMessageResponse, parse_post_messages,
+    BatchMessagesResponse, ChatMessageDto, MessageListResponse, Shape, SingleMessageResponse,
+    parse_post_messages,
 };
 use crate::error::ApiError;
-use crate::params::chat_route;
-use crate::session::token_of;
+use crate::query::message_list_query;
+use crate::routes::{authorize_chat, next_link};
 
 /// The path, with segments that may be empty so that an empty id is a 400 rather than no route.
 pub const PATH: &str = "/api/users/{user_id:[^/]*}/chats/{chat_id:[^/]*}/messages";
+pub const LAST_PATH: &str = "/api/users/{user_id:[^/]*}/chats/{chat_id:[^/]*}/messages/last";
 
 /// Checks run in the contract's order: route ids (400), session (401), owner (403), media type
 /// (415), body size (413), JSON (400), body rules (400), then the chat (404) as the messages
@@ -26,16 +28,9 @@ pub async fn post<S: ChatStore, V: SessionVerifier>(
     service: web::Data<ChatService<S, V>>,
     settings: web::Data<HttpSettings>,
 ) -> Result<HttpResponse, ApiError> {
-    let info = req.match_info();
-    let (owner, chat) = chat_route(
-        info.get("user_id").unwrap_or_default(),
-        info.get("chat_id").unwrap_or_default(),
-    )
-    .map_err(ApiError::invalid_route)?;
-    let caller = service.authorize(token_of(&req).as_deref(), owner)?;
-    require_json(&req)?;
-    let body = read_body(&req, payload, settings.max_body_bytes).await?;
-    let request = parse_post_messages(&body, service.limits())?;
+    let (caller, chat) = authorize_chat(&req, &service)?;
+    let body = read_json(&req, payload, settings.max_body_bytes).await?;
+    let request = parse_post_messages(body, service.limits())?;
     let stored = service.post_messages(&caller, chat, &request.batch).await?;
 
     let mut messages = stored.into_iter().map(ChatMessageDto::from);
@@ -53,45 +48,55 @@ pub async fn post<S: ChatStore, V: SessionVerifier>(
     })
 }
 
-/// `application/json`, with any parameters (`charset=utf-8`); nothing else, and not nothing.
-fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
-    match req.mime_type() {
-        Ok(Some(m))
-            if m.type_() == mime::APPLICATION
-                && m.subtype() == mime::JSON
-                && m.suffix().is_none() =>
-        {
-            Ok(())
+/// `GET`: a page of the chat's messages by id (`limit`, `after`, `before`, `order`); whether
+/// more follow, and from where, in the body and in a `Link` header.
+pub async fn list<S: ChatStore, V: SessionVerifier>(
+    req: HttpRequest,
+    service: web::Data<ChatService<S, V>>,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, chat) = authorize_chat(&req, &service)?;
+    let query = message_list_query(&req)?;
+    let page = service.list_messages(&caller, chat, &query).await?;
+    let next_cursor = page.next_cursor().map(|id| id.get());
+    let mut res = HttpResponse::Ok();
+    if let Some(next) = next_cursor {
+        let mut params = vec![
+            ("limit", query.limit.get().to_string()),
+            ("order", query.direction.as_str().to_owned()),
+        ];
+        // The next page continues past the last id; the other bound, if any, stays.
+        match query.direction {
+            Direction::Asc => {
+                params.push(("after", next.to_string()));
+                params.extend(query.before.map(|b| ("before", b.get().to_string())));
+            }
+            Direction::Desc => {
+                params.push(("before", next.to_string()));
+                params.extend(query.after.map(|a| ("after", a.get().to_string())));
+            }
         }
-        _ => Err(ApiError::for_status(StatusCode::UNSUPPORTED_MEDIA_TYPE)),
+        res.insert_header((LINK, next_link(&req, &params)));
     }
+    Ok(res.json(MessageListResponse {
+        chat_messages: page
+            .messages
+            .into_iter()
+            .map(ChatMessageDto::from)
+            .collect(),
+        has_more: page.has_more,
+        next_cursor,
+    }))
 }
 
-/// Reads the body up to `limit` bytes. A declared length over the limit is refused before any
-/// byte is read; a chunked body is refused as soon as it passes the limit.
-async fn read_body(
-    req: &HttpRequest,
-    mut payload: web::Payload,
-    limit: usize,
-) -> Result<web::Bytes, ApiError> {
-    let declared = req
-        .headers()
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(ApiError::payload_too_large(limit));
-    }
-    let mut body = web::BytesMut::with_capacity(declared.map_or(0, |len| len as usize));
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| {
-            tracing::info!(error = %e, "could not read the request body");
-            ApiError::for_status(StatusCode::BAD_REQUEST)
-        })?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::payload_too_large(limit));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+/// `DELETE .../messages/last`: removes the last exchange, as the app does; answers with the
+/// removed messages, oldest first (none for a chat without messages).
+pub async fn delete_last<S: ChatStore, V: SessionVerifier>(
+    req: HttpRequest,
+    service: web::Data<ChatService<S, V>>,
+) -> Result<HttpResponse, ApiError> {
+    let (caller, chat) = authorize_chat(&req, &service)?;
+    let removed = service.delete_last_exchange(&caller, chat).await?;
+    Ok(HttpResponse::Ok().json(BatchMessagesResponse {
+        chat_messages: removed.into_iter().map(ChatMessageDto::from).collect(),
+    }))
 }

@@ -483,6 +483,27 @@ impl TestApp {
         req.send().await.expect("sending the request")
     }
 
+    /// Sends `method` to `path` (under the app's address) with the session cookie and, if
+    /// given, a JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        session: &str,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .header(COOKIE, format!("neptun-session={session}"));
+        if let Some(body) = body {
+            req = req
+                .header(CONTENT_TYPE, "application/json")
+                .body(body.to_string());
+        }
+        req.send().await.expect("sending the request")
+    }
+
     /// POSTs `body` as JSON with the session in the cookie.
     pub async fn post_messages(
         &self,

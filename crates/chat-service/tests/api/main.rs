@@ -4,8 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod chats;
 mod cli;
 mod failures;
 mod helpers;
 mod messages;
+mod reading;
 mod route_params;

@@ -1,0 +1,420 @@
+//! The chat routes: create, list (ordered, in pages), read, rename, delete one or many.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_error, spawn_app};
+
+async fn create(app: &TestApp, user: i32, session: &str, name: &str) -> Value {
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/users/{user}/chats"),
+            session,
+            Some(&json!({"name": name, "model": "llama3"})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    res.json::<Value>().await.unwrap()["chat"].clone()
+}
+
+async fn list(app: &TestApp, user: i32, session: &str, query: &str) -> reqwest::Response {
+    app.call(
+        Method::GET,
+        &format!("/api/users/{user}/chats{query}"),
+        session,
+        None,
+    )
+    .await
+}
+
+pub async fn a_chat_is_created_read_renamed_and_deleted(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+
+    let chat = create(&app, user, &session, "  Plans  ").await;
+    assert_eq!(chat["name"], "Plans");
+    assert_eq!(chat["model"], "llama3");
+    assert_eq!(chat["neptun_user_id"], user);
+    let id = chat["id"].as_i64().unwrap();
+    let path = format!("/api/users/{user}/chats/{id}");
+
+    let got: Value = app
+        .call(Method::GET, &path, &session, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["chat"], chat);
+
+    let res = app
+        .call(
+            Method::PATCH,
+            &path,
+            &session,
+            Some(&json!({"name": "Holidays"})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    let renamed: Value = res.json().await.unwrap();
+    assert_eq!(renamed["chat"]["name"], "Holidays");
+    assert!(renamed["chat"]["updated_at"].as_str() >= chat["updated_at"].as_str());
+
+    let hi = json!({"message": "hi", "actor": "user"});
+    assert_eq!(
+        app.post_messages(user, id, &session, &hi).await.status(),
+        200
+    );
+    let res = app.call(Method::DELETE, &path, &session, None).await;
+    assert_eq!(res.status(), 200);
+    let deleted: Value = res.json().await.unwrap();
+    assert_eq!(deleted["chat"]["name"], "Holidays");
+    assert_eq!(
+        app.all_messages_count().await,
+        0,
+        "its messages went with it"
+    );
+    let res = app.call(Method::GET, &path, &session, None).await;
+    assert_error(res, 404, "Not Found. Chat not found.").await;
+}
+
+pub async fn chat_bodies_are_validated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    let path = format!("/api/users/{user}/chats");
+
+    let res = app
+        .call(
+            Method::POST,
+            &path,
+            &session,
+            Some(&json!({"name": "   ", "model": "m".repeat(101)})),
+        )
+        .await;
+    let body = assert_error(res, 400, "Bad Request. Invalid body(model, name).").await;
+    let issues = body["data"]["issues"].as_array().unwrap();
+    assert_eq!(issues[0]["code"], "too_small");
+    assert_eq!(issues[0]["path"], json!(["name"]));
+    assert_eq!(issues[1]["code"], "too_big");
+    assert_eq!(issues[1]["maximum"], 100);
+
+    let res = app
+        .call(
+            Method::POST,
+            &path,
+            &session,
+            Some(&json!({"name": "x".repeat(201)})),
+        )
+        .await;
+    let body = assert_error(res, 400, "Bad Request. Invalid body(model, name).").await;
+    assert_eq!(body["data"]["issues"].as_array().unwrap().len(), 2);
+
+    let chat = create(&app, user, &session, "ok").await;
+    let item = format!("{path}/{}", chat["id"]);
+    let res = app
+        .call(Method::PATCH, &item, &session, Some(&json!({"name": 5})))
+        .await;
+    assert_error(res, 400, "Bad Request. Invalid body(name).").await;
+    let res = app.call(Method::PATCH, &item, &session, None).await;
+    assert_error(res, 415, "Unsupported Media Type.").await;
+}
+
+pub async fn chats_are_listed_newest_activity_first(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    let mut ids = Vec::new();
+    for name in ["a", "b", "c"] {
+        ids.push(
+            create(&app, user, &session, name).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    // Activity in the oldest chat makes it the newest.
+    let hi = json!({"message": "hi", "actor": "user"});
+    app.post_messages(user, ids[0], &session, &hi).await;
+
+    let res = list(&app, user, &session, "").await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    let order: Vec<i64> = body["chats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, vec![ids[0], ids[2], ids[1]]);
+    assert_eq!(body["has_more"], false);
+    assert_eq!(body["next_cursor"], Value::Null);
+}
+
+pub async fn chats_are_paged_with_cursors_in_any_allowed_order(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    let names = ["delta", "alpha", "echo", "charlie", "bravo"];
+    for name in names {
+        create(&app, user, &session, name).await;
+    }
+    for (order_by, expected) in [
+        (
+            "name:asc",
+            vec!["alpha", "bravo", "charlie", "delta", "echo"],
+        ),
+        (
+            "name:desc",
+            vec!["echo", "delta", "charlie", "bravo", "alpha"],
+        ),
+        ("created_at:asc", names.to_vec()),
+        ("id:desc", names.iter().rev().copied().collect()),
+    ] {
+        let mut seen = Vec::new();
+        let mut query = format!("?order_by={order_by}&limit=2");
+        loop {
+            let res = list(&app, user, &session, &query).await;
+            assert_eq!(res.status(), 200, "{order_by}");
+            let link = res
+                .headers()
+                .get("link")
+                .map(|l| l.to_str().unwrap().to_owned());
+            let body: Value = res.json().await.unwrap();
+            for chat in body["chats"].as_array().unwrap() {
+                seen.push(chat["name"].as_str().unwrap().to_owned());
+            }
+            match body["next_cursor"].as_str() {
+                Some(cursor) => {
+                    assert_eq!(body["has_more"], true);
+                    let link = link.expect("a Link header while more follow");
+                    assert!(
+                        link.contains("rel=\"next\"") && link.contains(cursor),
+                        "{link}"
+                    );
+                    query = format!("?order_by={order_by}&limit=2&cursor={cursor}");
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, expected, "{order_by}");
+    }
+}
+
+pub async fn list_parameters_are_validated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    create(&app, user, &session, "a").await;
+    create(&app, user, &session, "b").await;
+    let body: Value = list(&app, user, &session, "?order_by=name:asc&limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let name_cursor = body["next_cursor"].as_str().unwrap().to_owned();
+
+    for (query, path) in [
+        ("?order_by=password:asc", "order_by"),
+        ("?order_by=name", "order_by"),
+        ("?order_by=name:asc,id:desc", "order_by"),
+        ("?limit=0", "limit"),
+        ("?limit=201", "limit"),
+        ("?limit=ten", "limit"),
+        ("?cursor=garbage", "cursor"),
+        (&format!("?order_by=id:asc&cursor={name_cursor}"), "cursor"),
+    ] {
+        let res = list(&app, user, &session, query).await;
+        let body = assert_error(
+            res,
+            400,
+            "Bad Request. Invalid query parameters(order_by | limit | cursor).",
+        )
+        .await;
+        assert_eq!(body["data"]["issues"][0]["path"], json!([path]), "{query}");
+    }
+    assert_eq!(
+        list(&app, user, &session, "?limit=200&unknown=1")
+            .await
+            .status(),
+        200
+    );
+}
+
+pub async fn bulk_delete_touches_only_the_callers_chats(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, a1) = app.seed_user_and_chat().await;
+    let a2 = app.seed_chat(alice, "second").await;
+    let (bob, b1) = app.seed_user_and_chat().await;
+    let session = app.session(alice);
+    let path = format!("/api/users/{alice}/chats");
+
+    let res = app
+        .call(
+            Method::DELETE,
+            &path,
+            &session,
+            Some(&json!({"chat_ids": [a1, a2, b1, 999_999]})),
+        )
+        .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"deleted": 2}));
+    let bobs = app
+        .call(
+            Method::GET,
+            &format!("/api/users/{bob}/chats/{b1}"),
+            &app.session(bob),
+            None,
+        )
+        .await;
+    assert_eq!(bobs.status(), 200, "bob's chat is untouched");
+
+    for bad in [
+        json!({}),
+        json!({"chat_ids": "1"}),
+        json!({"chat_ids": [0]}),
+        json!({"chat_ids": [1.5]}),
+    ] {
+        let res = app.call(Method::DELETE, &path, &session, Some(&bad)).await;
+        assert_error(res, 400, "Bad Request. Invalid body(chat_ids).").await;
+    }
+    let res = app
+        .call(
+            Method::DELETE,
+            &path,
+            &session,
+            Some(&json!({"chat_ids": []})),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"deleted": 0}));
+}
+
+/// Every route, tried by another user: 403 on their path, 404 for their chat on one's own.
+pub async fn no_route_reaches_another_users_chat(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, alice_chat) = app.seed_user_and_chat().await;
+    let (bob, _) = app.seed_user_and_chat().await;
+    let hi = json!({"message": "hi", "actor": "user"});
+    assert_eq!(
+        app.post_messages(alice, alice_chat, &app.session(alice), &hi)
+            .await
+            .status(),
+        200
+    );
+    let bob_session = app.session(bob);
+    let rename = json!({"name": "mine now"});
+    let routes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, "/chats".into(), None),
+        (
+            Method::POST,
+            "/chats".into(),
+            Some(json!({"name": "x", "model": "m"})),
+        ),
+        (
+            Method::DELETE,
+            "/chats".into(),
+            Some(json!({"chat_ids": [alice_chat]})),
+        ),
+        (Method::GET, format!("/chats/{alice_chat}"), None),
+        (
+            Method::PATCH,
+            format!("/chats/{alice_chat}"),
+            Some(rename.clone()),
+        ),
+        (Method::DELETE, format!("/chats/{alice_chat}"), None),
+        (Method::GET, format!("/chats/{alice_chat}/messages"), None),
+        (
+            Method::POST,
+            format!("/chats/{alice_chat}/messages"),
+            Some(hi.clone()),
+        ),
+        (
+            Method::DELETE,
+            format!("/chats/{alice_chat}/messages/last"),
+            None,
+        ),
+    ];
+    for (method, route, body) in &routes {
+        let res = app
+            .call(
+                method.clone(),
+                &format!("/api/users/{alice}{route}"),
+                &bob_session,
+                body.as_ref(),
+            )
+            .await;
+        assert_error(res, 403, "Forbidden.").await;
+    }
+    // On bob's own path, alice's chat does not exist for him.
+    for (method, route, body) in routes.iter().skip(3) {
+        let res = app
+            .call(
+                method.clone(),
+                &format!("/api/users/{bob}{route}"),
+                &bob_session,
+                body.as_ref(),
+            )
+            .await;
+        assert_error(res, 404, "Not Found. Chat not found.").await;
+    }
+    let res = app
+        .call(
+            Method::DELETE,
+            &format!("/api/users/{bob}/chats"),
+            &bob_session,
+            Some(&json!({"chat_ids": [alice_chat]})),
+        )
+        .await;
+    assert_eq!(res.json::<Value>().await.unwrap(), json!({"deleted": 0}));
+    // Nothing of alice's changed.
+    let chat: Value = app
+        .call(
+            Method::GET,
+            &format!("/api/users/{alice}/chats/{alice_chat}"),
+            &app.session(alice),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chat["chat"]["name"], "chat");
+    assert_eq!(app.messages(alice_chat).await.len(), 1);
+    // And no session at all is 401 on every route.
+    for (method, route, body) in &routes {
+        let res = app
+            .call(
+                method.clone(),
+                &format!("/api/users/{alice}{route}"),
+                "nonsense",
+                body.as_ref(),
+            )
+            .await;
+        assert_error(res, 401, "Unauthorized.").await;
+    }
+}
+
+pub async fn a_chat_for_a_user_without_a_row_is_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ghost = 424_242;
+    let res = app
+        .call(
+            Method::POST,
+            &format!("/api/users/{ghost}/chats"),
+            &app.session(ghost),
+            Some(&json!({"name": "x", "model": "m"})),
+        )
+        .await;
+    assert_error(res, 404, "Not Found. User not found.").await;
+}
+
+crate::on_both_backends!(
+    a_chat_is_created_read_renamed_and_deleted,
+    chat_bodies_are_validated,
+    chats_are_listed_newest_activity_first,
+    chats_are_paged_with_cursors_in_any_allowed_order,
+    list_parameters_are_validated,
+    bulk_delete_touches_only_the_callers_chats,
+    no_route_reaches_another_users_chat,
+    a_chat_for_a_user_without_a_row_is_404,
+);

@@ -1,0 +1,232 @@
+//! Reading messages back in pages, and deleting the last exchange.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, assert_error, spawn_app};
+
+async fn post(app: &TestApp, user: i32, chat: i32, messages: &[(&str, &str)]) -> Vec<i64> {
+    let batch: Vec<Value> = messages
+        .iter()
+        .map(|(role, content)| json!({"content": content, "role": role}))
+        .collect();
+    let res = app
+        .post_messages(user, chat, &app.session(user), &json!({"messages": batch}))
+        .await;
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["chatMessages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
+}
+
+async fn page(app: &TestApp, user: i32, chat: i32, query: &str) -> (Value, Option<String>) {
+    let res = app
+        .call(
+            Method::GET,
+            &format!("/api/users/{user}/chats/{chat}/messages{query}"),
+            &app.session(user),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), 200, "{query}");
+    let link = res
+        .headers()
+        .get("link")
+        .map(|l| l.to_str().unwrap().to_owned());
+    (res.json().await.unwrap(), link)
+}
+
+fn ids_of(body: &Value) -> Vec<i64> {
+    body["chatMessages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect()
+}
+
+pub async fn messages_read_back_oldest_first_in_pages(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let ids = post(
+        &app,
+        user,
+        chat,
+        &[
+            ("user", "q1"),
+            ("assistant", "a1"),
+            ("user", "q2"),
+            ("assistant", "a2"),
+            ("user", "q3"),
+        ],
+    )
+    .await;
+
+    let (all, link) = page(&app, user, chat, "").await;
+    assert_eq!(ids_of(&all), ids);
+    assert_eq!(all["has_more"], false);
+    assert_eq!(all["next_cursor"], Value::Null);
+    assert!(link.is_none());
+    assert_eq!(all["chatMessages"][1]["actor"], "assistant");
+    assert_eq!(all["chatMessages"][1]["message"], "a1");
+
+    let (first, link) = page(&app, user, chat, "?limit=2").await;
+    assert_eq!(ids_of(&first), ids[..2]);
+    assert_eq!(first["has_more"], true);
+    assert_eq!(first["next_cursor"], ids[1]);
+    let link = link.expect("a Link header");
+    assert!(
+        link.contains(&format!("after={}", ids[1])) && link.contains("rel=\"next\""),
+        "{link}"
+    );
+
+    let (second, _) = page(&app, user, chat, &format!("?limit=2&after={}", ids[1])).await;
+    assert_eq!(ids_of(&second), ids[2..4]);
+    let (newest, link) = page(&app, user, chat, "?order=desc&limit=2").await;
+    assert_eq!(ids_of(&newest), vec![ids[4], ids[3]]);
+    assert!(link.unwrap().contains(&format!("before={}", ids[3])));
+    let (range, _) = page(
+        &app,
+        user,
+        chat,
+        &format!("?after={}&before={}", ids[0], ids[4]),
+    )
+    .await;
+    assert_eq!(ids_of(&range), ids[1..4]);
+}
+
+pub async fn paging_while_others_write_skips_and_repeats_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let mut written = post(
+        &app,
+        user,
+        chat,
+        &[("user", "m0"), ("assistant", "m1"), ("user", "m2")],
+    )
+    .await;
+    let mut read = Vec::new();
+    let mut query = "?limit=2".to_owned();
+    for round in 0.. {
+        let (body, _) = page(&app, user, chat, &query).await;
+        read.extend(ids_of(&body));
+        // Someone writes between every two pages.
+        if round < 4 {
+            written
+                .extend(post(&app, user, chat, &[("user", "more"), ("assistant", "more")]).await);
+        }
+        match body["next_cursor"].as_i64() {
+            Some(next) => query = format!("?limit=2&after={next}"),
+            None if round >= 4 => break,
+            // The last page came before the last writes: continue from its end.
+            None => query = format!("?limit=2&after={}", read.last().unwrap()),
+        }
+    }
+    assert_eq!(read, written, "every message once, in order");
+}
+
+pub async fn message_list_parameters_are_validated(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    for (query, path) in [
+        ("?limit=0", "limit"),
+        ("?limit=1001", "limit"),
+        ("?after=abc", "after"),
+        ("?before=-3", "before"),
+        ("?order=sideways", "order"),
+    ] {
+        let res = app
+            .call(
+                Method::GET,
+                &format!("/api/users/{user}/chats/{chat}/messages{query}"),
+                &app.session(user),
+                None,
+            )
+            .await;
+        let body = assert_error(
+            res,
+            400,
+            "Bad Request. Invalid query parameters(limit | after | before | order).",
+        )
+        .await;
+        assert_eq!(body["data"]["issues"][0]["path"], json!([path]), "{query}");
+    }
+    let (body, _) = page(&app, user, chat, "?limit=1000").await;
+    assert_eq!(body["chatMessages"], json!([]));
+}
+
+pub async fn the_last_exchange_is_deleted_as_the_app_does(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let path = format!("/api/users/{user}/chats/{chat}/messages/last");
+    let delete_last = || async {
+        let res = app
+            .call(Method::DELETE, &path, &app.session(user), None)
+            .await;
+        assert_eq!(res.status(), 200);
+        ids_of(&res.json::<Value>().await.unwrap())
+    };
+
+    assert_eq!(
+        delete_last().await,
+        Vec::<i64>::new(),
+        "an empty chat: nothing to remove"
+    );
+    let ids = post(
+        &app,
+        user,
+        chat,
+        &[
+            ("system", "s"),
+            ("user", "q1"),
+            ("assistant", "a1"),
+            ("user", "q2"),
+            ("assistant", "a2"),
+        ],
+    )
+    .await;
+    let before = app.chat_updated_at(chat).await;
+    assert_eq!(
+        delete_last().await,
+        ids[3..5],
+        "the last question and its answer"
+    );
+    assert!(app.chat_updated_at(chat).await >= before);
+    // Unanswered questions go with the exchange before them.
+    let more = post(&app, user, chat, &[("user", "q3"), ("user", "q4")]).await;
+    let mut expected = ids[1..3].to_vec();
+    expected.extend(&more);
+    assert_eq!(delete_last().await, expected);
+    // One message left: it stays.
+    assert_eq!(delete_last().await, Vec::<i64>::new());
+    let left: Vec<i64> = app.messages(chat).await.iter().map(|m| m.id).collect();
+    assert_eq!(left, ids[..1]);
+}
+
+pub async fn reading_a_missing_chat_is_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, _) = app.seed_user_and_chat().await;
+    for (method, route) in [(Method::GET, "messages"), (Method::DELETE, "messages/last")] {
+        let res = app
+            .call(
+                method,
+                &format!("/api/users/{user}/chats/999999/{route}"),
+                &app.session(user),
+                None,
+            )
+            .await;
+        assert_error(res, 404, "Not Found. Chat not found.").await;
+    }
+}
+
+crate::on_both_backends!(
+    messages_read_back_oldest_first_in_pages,
+    paging_while_others_write_skips_and_repeats_nothing,
+    message_list_parameters_are_validated,
+    the_last_exchange_is_deleted_as_the_app_does,
+    reading_a_missing_chat_is_404,
+);
