@@ -9,6 +9,7 @@ use chat_domain::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::error::ApiError;
 use crate::issue::{Issue, Issues, Path, PathSegment};
@@ -343,13 +344,17 @@ fn name_field<T>(
 }
 
 /// A chat as the app returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Chat)]
 pub struct ChatDto {
     pub id: i32,
     pub name: String,
     pub model: String,
     pub neptun_user_id: i32,
+    /// UTC, as JavaScript's `toISOString` writes it.
+    #[schema(format = DateTime, example = "2024-03-20T10:00:00.000Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2024-03-20T10:00:00.000Z")]
     pub updated_at: String,
 }
 
@@ -366,12 +371,12 @@ impl From<Chat> for ChatDto {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChatResponse {
     pub chat: ChatDto,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ChatListResponse {
     pub chats: Vec<ChatDto>,
     pub has_more: bool,
@@ -379,12 +384,12 @@ pub struct ChatListResponse {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeletedResponse {
     pub deleted: u64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageListResponse {
     pub chat_messages: Vec<ChatMessageDto>,
@@ -396,14 +401,19 @@ pub struct MessageListResponse {
 }
 
 /// A stored message as the app returns it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ChatMessage)]
 pub struct ChatMessageDto {
     pub id: i64,
     pub chat_conversation_id: i32,
     pub neptun_user_id: i32,
     pub message: String,
+    #[schema(value_type = crate::openapi::ActorName)]
     pub actor: &'static str,
+    /// UTC, as JavaScript's `toISOString` writes it; the same for every message of one request.
+    #[schema(format = DateTime, example = "2024-03-20T10:00:00.000Z")]
     pub created_at: String,
+    #[schema(format = DateTime, example = "2024-03-20T10:00:00.000Z")]
     pub updated_at: String,
 }
 
@@ -426,13 +436,13 @@ pub fn js_iso(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SingleMessageResponse {
     pub chat_message: ChatMessageDto,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct BatchMessagesResponse {
     pub chat_messages: Vec<ChatMessageDto>,

@@ -8,6 +8,7 @@ pub mod error;
 pub mod iron;
 pub mod issue;
 pub mod middleware;
+pub mod openapi;
 pub mod params;
 pub mod query;
 pub mod routes;
@@ -16,6 +17,8 @@ pub mod session;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError as _, web};
 use chat_domain::{ChatService, ChatStore, SessionVerifier};
+use utoipa::OpenApi as _;
+use utoipa_swagger_ui::SwaggerUi;
 
 pub use error::ApiError;
 
@@ -34,41 +37,27 @@ impl Default for HttpSettings {
     }
 }
 
-/// Registers every route of the service, with the service they call.
+/// Registers every route of the service (see [`openapi`]'s route table), the OpenAPI document
+/// at `/api/openapi.json` and its interactive page at `/api/docs/`, with the service they call.
 pub fn configure<S: ChatStore, V: SessionVerifier>(
     service: web::Data<ChatService<S, V>>,
     settings: HttpSettings,
 ) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
-        use routes::{chats, messages};
-        cfg.app_data(service)
-            .app_data(web::Data::new(settings))
-            .service(
-                web::resource(chats::LIST_PATH)
-                    .route(web::get().to(chats::list::<S, V>))
-                    .route(web::post().to(chats::create::<S, V>))
-                    .route(web::delete().to(chats::delete_many::<S, V>))
-                    .default_service(method_not_allowed("GET, POST, DELETE")),
-            )
-            .service(
-                web::resource(chats::ITEM_PATH)
-                    .route(web::get().to(chats::get::<S, V>))
-                    .route(web::patch().to(chats::rename::<S, V>))
-                    .route(web::delete().to(chats::delete::<S, V>))
-                    .default_service(method_not_allowed("GET, PATCH, DELETE")),
-            )
-            .service(
-                web::resource(messages::PATH)
-                    .route(web::get().to(messages::list::<S, V>))
-                    .route(web::post().to(messages::post::<S, V>))
-                    .default_service(method_not_allowed("GET, POST")),
-            )
-            .service(
-                web::resource(messages::LAST_PATH)
-                    .route(web::delete().to(messages::delete_last::<S, V>))
-                    .default_service(method_not_allowed("DELETE")),
-            )
-            .default_service(web::to(not_found));
+        cfg.app_data(service).app_data(web::Data::new(settings));
+        openapi::register::<S, V>(cfg);
+        cfg.service(
+            SwaggerUi::new("/api/docs/{_:.*}").url("/api/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .route(
+            "/api/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header((header::LOCATION, "/api/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(not_found));
     }
 }
 
@@ -77,11 +66,16 @@ async fn not_found() -> Result<HttpResponse, ApiError> {
 }
 
 /// The answer for a known path and an unknown method, naming the methods the path has.
-fn method_not_allowed(allow: &'static str) -> actix_web::Route {
-    web::to(move || async move {
-        let mut res = ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED).error_response();
-        res.headers_mut()
-            .insert(header::ALLOW, header::HeaderValue::from_static(allow));
-        res
+fn method_not_allowed(allow: &[&str]) -> actix_web::Route {
+    let allow = allow.join(", ");
+    web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut res = ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED).error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, value);
+            }
+            res
+        }
     })
 }

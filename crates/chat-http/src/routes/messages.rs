@@ -15,13 +15,18 @@ use crate::error::ApiError;
 use crate::query::message_list_query;
 use crate::routes::{authorize_chat, next_link};
 
-/// The path, with segments that may be empty so that an empty id is a 400 rather than no route.
-pub const PATH: &str = "/api/users/{user_id:[^/]*}/chats/{chat_id:[^/]*}/messages";
-pub const LAST_PATH: &str = "/api/users/{user_id:[^/]*}/chats/{chat_id:[^/]*}/messages/last";
-
 /// Checks run in the contract's order: route ids (400), session (401), owner (403), media type
 /// (415), body size (413), JSON (400), body rules (400), then the chat (404) as the messages
 /// are stored.
+#[utoipa::path(
+    post,
+    path = "/api/users/{user_id}/chats/{chat_id}/messages",
+    operation_id = "post_messages",
+    tag = "messages",
+    params(("user_id" = i32, Path, minimum = 1, maximum = 2147483647, description = "The caller's user id"), ("chat_id" = i32, Path, minimum = 1, maximum = 2147483647, description = "One of the caller's chats")),
+    request_body(content = crate::openapi::PostMessagesRequest, content_type = "application/json"),
+    responses((status = 200, description = "The stored messages, in request order", body = crate::openapi::PostMessagesResponse), crate::openapi::WriteErrors),
+)]
 pub async fn post<S: ChatStore, V: SessionVerifier>(
     req: HttpRequest,
     payload: web::Payload,
@@ -50,6 +55,14 @@ pub async fn post<S: ChatStore, V: SessionVerifier>(
 
 /// `GET`: a page of the chat's messages by id (`limit`, `after`, `before`, `order`); whether
 /// more follow, and from where, in the body and in a `Link` header.
+#[utoipa::path(
+    get,
+    path = "/api/users/{user_id}/chats/{chat_id}/messages",
+    operation_id = "list_messages",
+    tag = "messages",
+    params(("user_id" = i32, Path, minimum = 1, maximum = 2147483647, description = "The caller's user id"), ("chat_id" = i32, Path, minimum = 1, maximum = 2147483647, description = "One of the caller's chats"), ("limit" = Option<u32>, Query, minimum = 1, maximum = 1000, description = "Page size; default 100"), ("after" = Option<i64>, Query, minimum = 1, description = "Only messages with a greater id"), ("before" = Option<i64>, Query, minimum = 1, description = "Only messages with a smaller id"), ("order" = Option<String>, Query, pattern = "^(asc|desc)$", description = "asc (default): oldest first")),
+    responses((status = 200, description = "A page of the chat's messages", body = crate::dto::MessageListResponse, headers(("link" = String, description = "The next page, when there is one"))), crate::openapi::ReadErrors),
+)]
 pub async fn list<S: ChatStore, V: SessionVerifier>(
     req: HttpRequest,
     service: web::Data<ChatService<S, V>>,
@@ -90,6 +103,14 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
 
 /// `DELETE .../messages/last`: removes the last exchange, as the app does; answers with the
 /// removed messages, oldest first (none for a chat without messages).
+#[utoipa::path(
+    delete,
+    path = "/api/users/{user_id}/chats/{chat_id}/messages/last",
+    operation_id = "delete_last_exchange",
+    tag = "messages",
+    params(("user_id" = i32, Path, minimum = 1, maximum = 2147483647, description = "The caller's user id"), ("chat_id" = i32, Path, minimum = 1, maximum = 2147483647, description = "One of the caller's chats")),
+    responses((status = 200, description = "The removed messages, oldest first", body = crate::dto::BatchMessagesResponse), crate::openapi::ReadErrors),
+)]
 pub async fn delete_last<S: ChatStore, V: SessionVerifier>(
     req: HttpRequest,
     service: web::Data<ChatService<S, V>>,

@@ -544,3 +544,47 @@ crate::on_both_backends!(
     a_request_id_from_the_proxy_is_kept_and_a_bad_one_replaced,
     concurrent_batches_to_one_chat_all_land_in_order,
 );
+
+#[tokio::test]
+async fn the_openapi_document_and_its_page_are_served() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let res = app
+        .client
+        .get(format!("{}/api/openapi.json", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let doc: Value = res.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for (method, path) in chat_http::openapi::ROUTES {
+        let op = &doc["paths"][path][method.to_lowercase()];
+        assert!(op.is_object(), "{method} {path}");
+        for status in ["200", "400", "401", "403", "404", "500", "503"] {
+            assert!(
+                op["responses"][status].is_object(),
+                "{method} {path} {status}"
+            );
+        }
+    }
+
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = no_redirects
+        .get(format!("{}/api/docs", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/api/docs/");
+    let res = app
+        .client
+        .get(format!("{}/api/docs/", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("swagger-ui"));
+}
