@@ -241,6 +241,8 @@ macro_rules! routes {
                                `x-neptun-session-session`) of the user the path names.",
             ),
             paths($($(crate::routes::$module::$handler),+),+),
+            // The error responses name these; IntoResponses does not register them.
+            components(schemas(ErrorBody, ErrorData, IssueDoc, PathSegmentDoc)),
             modifiers(&SessionSecurity),
             security(("session_cookie" = []), ("session_header" = [])),
         )]
