@@ -81,11 +81,19 @@ impl TryFrom<MessageRow> for ChatMessage {
     }
 }
 
+/// Rows as domain values, in the order given.
+pub fn convert<R, T>(rows: Vec<R>) -> anyhow::Result<Vec<T>>
+where
+    T: TryFrom<R, Error = anyhow::Error>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
 /// Stored messages in id order (the order they were written in), as domain values.
 pub fn into_messages(mut rows: Vec<MessageRow>) -> anyhow::Result<Vec<ChatMessage>> {
     // RETURNING's order is not promised by either backend; ids were drawn in request order.
     rows.sort_by_key(|r| r.id);
-    rows.into_iter().map(ChatMessage::try_from).collect()
+    convert(rows)
 }
 
 /// `(id, actor)` pairs as the domain's rules take them; an unknown actor (only possible in a

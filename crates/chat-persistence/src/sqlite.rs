@@ -30,7 +30,8 @@ use crate::fault::{Fault, create_chat_error, create_user_error};
 use crate::migrate::run_sqlite_migrations;
 use crate::queries::{chats_page_query, messages_page_query, owned_chat};
 use crate::rows::{
-    ChatRow, MessageRow, chat_columns, id_actor_pairs, into_chat, into_messages, message_columns,
+    ChatRow, MessageRow, chat_columns, convert, id_actor_pairs, into_chat, into_messages,
+    message_columns,
 };
 use crate::schema::sqlite::{chat_conversation, chat_conversation_message, neptun_user};
 
@@ -307,10 +308,7 @@ impl ChatStore for SqliteStore {
             })
             .await
             .map_err(Fault::from)?;
-        rows.into_iter()
-            .map(Chat::try_from)
-            .collect::<anyhow::Result<_>>()
-            .map_err(StoreError::Unknown)
+        convert(rows).map_err(StoreError::Unknown)
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
@@ -411,10 +409,7 @@ impl ChatStore for SqliteStore {
             .await
             .map_err(Fault::from)?;
         let rows = rows.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        rows.into_iter()
-            .map(ChatMessage::try_from)
-            .collect::<anyhow::Result<_>>()
-            .map_err(ChatError::Unknown)
+        convert(rows).map_err(ChatError::Unknown)
     }
 
     async fn delete_messages_where(
