@@ -133,7 +133,10 @@ pub async fn chats_are_listed_newest_activity_first(backend: Backend) {
                 .unwrap(),
         );
     }
-    // Activity in the oldest chat makes it the newest.
+    // Activity in the oldest chat makes it the newest. Timestamps have millisecond precision
+    // (SQLite), so the activity must come in a later millisecond than the last chat's creation,
+    // or the two would tie and the id would decide.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let hi = json!({"message": "hi", "actor": "user"});
     app.post_messages(user, ids[0], &session, &hi).await;
 

@@ -72,7 +72,7 @@ pub async fn a_batch_is_stored_in_order_with_one_timestamp(backend: Backend) {
     assert_eq!(stored.iter().map(|m| m.id).collect::<Vec<_>>(), ids);
     assert!(stored.iter().all(|m| m.created_at == stored[0].created_at));
     let updated = app.chat_updated_at(chat).await;
-    assert!(updated > before);
+    assert!(updated >= before); // equal only within one millisecond on SQLite
     assert_eq!(
         updated, stored[0].created_at,
         "the chat's updated_at is the messages' time"
