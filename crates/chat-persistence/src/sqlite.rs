@@ -205,6 +205,15 @@ fn append(
         .map(Some)
 }
 
+/// Whether `chat` exists and is `owner`'s (inside the caller's transaction).
+fn is_owned(conn: &mut SqliteConnection, owner: UserId, chat: ChatId) -> QueryResult<bool> {
+    owned_chat!(sqlite, owner, chat)
+        .select(chat_conversation::id)
+        .first::<i32>(conn)
+        .optional()
+        .map(|found| found.is_some())
+}
+
 impl ChatStore for SqliteStore {
     async fn append_messages(
         &self,
@@ -394,11 +403,7 @@ impl ChatStore for SqliteStore {
         let rows = conn
             .spawn_blocking(move |conn| {
                 conn.transaction(|conn| {
-                    let exists = owned_chat!(sqlite, owner, chat)
-                        .select(chat_conversation::id)
-                        .first::<i32>(conn)
-                        .optional()?;
-                    if exists.is_none() {
+                    if !is_owned(conn, owner, chat)? {
                         return Ok(None);
                     }
                     messages_page_query!(sqlite, Sqlite, chat, &query, limit)
@@ -424,11 +429,7 @@ impl ChatStore for SqliteStore {
             .spawn_blocking(move |conn| {
                 // IMMEDIATE: the write lock first, so no writer slips in between read and delete.
                 conn.immediate_transaction(|conn| {
-                    let exists = owned_chat!(sqlite, owner, chat)
-                        .select(chat_conversation::id)
-                        .first::<i32>(conn)
-                        .optional()?;
-                    if exists.is_none() {
+                    if !is_owned(conn, owner, chat)? {
                         return Ok(None);
                     }
                     let pairs: Vec<(i64, String)> = m::table
