@@ -65,6 +65,39 @@ pub struct NewChat {
     pub model: ModelName,
 }
 
+/// The chats one request names at once (a bulk delete): at most [`ChatSelection::MAX`], so
+/// that one request cannot hold a transaction over an unbounded list. May be empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatSelection(Vec<ChatId>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("at most {max} chats at once")]
+pub struct TooManyChats {
+    pub max: usize,
+}
+
+impl ChatSelection {
+    pub const MAX: usize = 1000;
+
+    pub fn new(ids: Vec<ChatId>) -> Result<Self, TooManyChats> {
+        Self::check_len(ids.len())?;
+        Ok(Self(ids))
+    }
+
+    /// The size rule alone, so that an adapter can report it beside the rules each id breaks.
+    pub fn check_len(len: usize) -> Result<(), TooManyChats> {
+        if len > Self::MAX {
+            Err(TooManyChats { max: Self::MAX })
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn ids(&self) -> &[ChatId] {
+        &self.0
+    }
+}
+
 /// A stored chat. Name and model are what the store holds (rows may be seeded by plain SQL).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chat {
@@ -88,6 +121,17 @@ mod tests {
         assert_eq!(
             ChatName::new(&"é".repeat(201)),
             Err(NameError::TooLong { max: 200 })
+        );
+    }
+
+    #[test]
+    fn a_selection_is_bounded() {
+        let id = ChatId::new(1).unwrap();
+        assert!(ChatSelection::new(vec![]).is_ok());
+        assert!(ChatSelection::new(vec![id; ChatSelection::MAX]).is_ok());
+        assert_eq!(
+            ChatSelection::new(vec![id; ChatSelection::MAX + 1]),
+            Err(TooManyChats { max: 1000 })
         );
     }
 

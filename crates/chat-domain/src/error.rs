@@ -1,8 +1,20 @@
-//! One error enum per operation. Ports return the same enums, so that an adapter says exactly
-//! which of the operation's outcomes happened; `Unavailable` and `Unknown` carry the cause for
-//! the log, never for the client.
+//! One error enum per kind of operation, each carrying the one way a store can fail,
+//! [`StoreFailure`]: unavailable (the client may retry) or unknown (a bug or a broken
+//! database). Causes are for the log, never for the client.
 
 use crate::ids::{ChatId, UserId};
+
+/// Why a store could not do what was asked. Every store operation can fail so; nothing was
+/// stored when it does.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreFailure {
+    /// The store could not be reached, or gave no connection or lock in time: retrying may work.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] anyhow::Error),
+    /// Anything else.
+    #[error(transparent)]
+    Unknown(anyhow::Error),
+}
 
 /// Why a session token does not identify a user. The client learns none of this (always 401);
 /// the log does.
@@ -31,58 +43,29 @@ pub enum AuthError {
     Forbidden { caller: UserId, owner: UserId },
 }
 
-/// Outcomes of posting messages to a chat, other than success.
+/// Outcomes of the operations on one of the caller's chats (post messages, read, rename,
+/// delete, read its messages, delete its last exchange), other than success.
 #[derive(Debug, thiserror::Error)]
-pub enum PostMessagesError {
+pub enum ChatError {
     /// The chat does not exist or belongs to someone else: the same answer for both.
     #[error("chat {chat} not found for user {owner}")]
     ChatNotFound { owner: UserId, chat: ChatId },
-    /// The store could not be reached in time; the client may retry.
-    #[error("the store is unavailable")]
-    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
-    Unknown(anyhow::Error),
+    Store(#[from] StoreFailure),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
     #[error("a user with e-mail {email:?} exists already")]
     DuplicateEmail { email: String },
-    #[error("the store is unavailable")]
-    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
-    Unknown(anyhow::Error),
+    Store(#[from] StoreFailure),
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateChatError {
     #[error("user {owner} not found")]
     OwnerNotFound { owner: UserId },
-    #[error("the store is unavailable")]
-    Unavailable(#[source] anyhow::Error),
     #[error(transparent)]
-    Unknown(anyhow::Error),
-}
-
-/// Outcomes of the operations on one of the caller's chats (read, rename, delete, read its
-/// messages, delete its last exchange), other than success: they can fail in the same ways.
-#[derive(Debug, thiserror::Error)]
-pub enum ChatError {
-    /// The chat does not exist or belongs to someone else: the same answer for both.
-    #[error("chat {chat} not found for user {owner}")]
-    ChatNotFound { owner: UserId, chat: ChatId },
-    #[error("the store is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    #[error(transparent)]
-    Unknown(anyhow::Error),
-}
-
-/// Outcomes of the operations over all of the caller's chats (list, delete many, whether the
-/// store is empty), other than success: only the store itself can fail them.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("the store is unavailable")]
-    Unavailable(#[source] anyhow::Error),
-    #[error(transparent)]
-    Unknown(anyhow::Error),
+    Store(#[from] StoreFailure),
 }

@@ -12,10 +12,9 @@ pub mod ports;
 pub mod service;
 pub mod user;
 
-pub use chat::{Chat, ChatName, ModelName, NameError, NewChat};
+pub use chat::{Chat, ChatName, ChatSelection, ModelName, NameError, NewChat, TooManyChats};
 pub use error::{
-    AuthError, ChatError, CreateChatError, CreateUserError, PostMessagesError, SessionError,
-    StoreError,
+    AuthError, ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure,
 };
 pub use ids::{ChatId, IdError, MessageId, UserId};
 pub use message::{

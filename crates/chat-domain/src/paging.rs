@@ -229,6 +229,20 @@ pub struct MessageListQuery {
     pub limit: PageLimit,
 }
 
+impl MessageListQuery {
+    /// Oldest first unless the client asks otherwise.
+    pub const DEFAULT_DIRECTION: Direction = Direction::Asc;
+
+    /// The bound the next page moves (`after` ascending, `before` descending) and the one it
+    /// keeps, in that order.
+    pub fn bounds(&self) -> [(&'static str, Option<MessageId>); 2] {
+        match self.direction {
+            Direction::Asc => [("after", self.after), ("before", self.before)],
+            Direction::Desc => [("before", self.before), ("after", self.after)],
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessagePage {
     pub messages: Vec<ChatMessage>,
@@ -249,6 +263,22 @@ impl MessagePage {
         self.has_more
             .then(|| self.messages.last().map(|m| m.id))
             .flatten()
+    }
+
+    /// The query for the next page of `query`: past this page's last message in its direction;
+    /// the other bound, if any, stays. `None` on the last page.
+    pub fn next_query(&self, query: &MessageListQuery) -> Option<MessageListQuery> {
+        let last = Some(self.next_cursor()?);
+        Some(match query.direction {
+            Direction::Asc => MessageListQuery {
+                after: last,
+                ..*query
+            },
+            Direction::Desc => MessageListQuery {
+                before: last,
+                ..*query
+            },
+        })
     }
 }
 
@@ -314,6 +344,35 @@ mod tests {
         assert_eq!((next.key, next.id.get()), (SortKey::Text("b".into()), 2));
         let last = ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b")], limit, order);
         assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn the_next_message_page_moves_one_bound_and_keeps_the_other() {
+        let message = |id: i64| ChatMessage {
+            id: MessageId::new(id),
+            chat_id: ChatId::new(1).unwrap(),
+            user_id: UserId::new(1).unwrap(),
+            text: "x".into(),
+            actor: crate::message::Actor::User,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let limit = PageLimit::new(2, 10).unwrap();
+        let query = MessageListQuery {
+            after: Some(MessageId::new(1)),
+            before: Some(MessageId::new(9)),
+            direction: Direction::Desc,
+            limit,
+        };
+        let page = MessagePage::from_rows(vec![message(8), message(7), message(6)], limit);
+        let next = page.next_query(&query).unwrap();
+        assert_eq!(
+            (next.after, next.before),
+            (query.after, Some(MessageId::new(7)))
+        );
+        assert_eq!(next.bounds()[0], ("before", Some(MessageId::new(7))));
+        let last = MessagePage::from_rows(vec![message(8)], limit);
+        assert_eq!(last.next_query(&query), None);
     }
 
     #[test]

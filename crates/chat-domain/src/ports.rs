@@ -2,46 +2,43 @@
 
 use std::future::Future;
 
-use crate::chat::ChatName;
-use crate::chat::{Chat, NewChat};
-use crate::error::{
-    ChatError, CreateChatError, CreateUserError, PostMessagesError, SessionError, StoreError,
-};
+use crate::chat::ChatSelection;
+use crate::chat::{Chat, ChatName, NewChat};
+use crate::error::{ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{ChatMessage, MessageBatch};
 use crate::paging::{ChatCursor, ChatOrder, MessageListQuery};
 use crate::user::EmailAddress;
 
-/// Where chats and their messages live.
+/// Where chats and their messages live. Every operation may also fail with a
+/// [`StoreFailure`] (on its own, or inside its error enum as `Store`), and stores nothing then.
 pub trait ChatStore: Send + Sync + 'static {
     /// Stores every message of `batch` in chat `chat` of user `owner`, all or none, and sets the
     /// chat's `updated_at` to the messages' `created_at` (one instant for the whole batch).
     /// Returns the stored messages in batch order, their ids increasing in that order.
     ///
-    /// Errors: `ChatNotFound` when no chat `chat` belongs to `owner` (nothing is stored);
-    /// `Unavailable` when the store cannot be reached or gives no connection in time;
-    /// `Unknown` for anything else. No error leaves anything stored.
+    /// Errors: `ChatNotFound` when no chat `chat` belongs to `owner`.
     fn append_messages(
         &self,
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> impl Future<Output = Result<Vec<ChatMessage>, PostMessagesError>> + Send;
+    ) -> impl Future<Output = Result<Vec<ChatMessage>, ChatError>> + Send;
 
-    /// Creates a user. Errors: `DuplicateEmail`, `Unavailable`, `Unknown`.
+    /// Creates a user. Errors: `DuplicateEmail`.
     fn create_user(
         &self,
         email: &EmailAddress,
     ) -> impl Future<Output = Result<UserId, CreateUserError>> + Send;
 
-    /// Creates a chat. Errors: `OwnerNotFound`, `Unavailable`, `Unknown`.
+    /// Creates a chat. Errors: `OwnerNotFound`.
     fn create_chat(
         &self,
         chat: &NewChat,
     ) -> impl Future<Output = Result<Chat, CreateChatError>> + Send;
 
     /// Whether the store holds no user (a fresh database).
-    fn is_empty(&self) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn is_empty(&self) -> impl Future<Output = Result<bool, StoreFailure>> + Send;
 
     /// Up to `limit` of `owner`'s chats in `order`, starting after `after` when given.
     fn list_chats(
@@ -50,7 +47,7 @@ pub trait ChatStore: Send + Sync + 'static {
         order: ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
-    ) -> impl Future<Output = Result<Vec<Chat>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Chat>, StoreFailure>> + Send;
 
     /// `owner`'s chat `chat`. Errors: `ChatNotFound` for a missing chat or someone else's.
     fn get_chat(
@@ -78,8 +75,8 @@ pub trait ChatStore: Send + Sync + 'static {
     fn delete_chats(
         &self,
         owner: UserId,
-        chats: &[ChatId],
-    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+        chats: &ChatSelection,
+    ) -> impl Future<Output = Result<u64, StoreFailure>> + Send;
 
     /// Up to `limit` messages of `owner`'s chat within `query`'s bounds, in its direction.
     /// Errors: `ChatNotFound`.

@@ -1,9 +1,8 @@
 //! The operations of the service, generic over the ports.
 
-use crate::chat::{Chat, ChatName, ModelName, NewChat};
+use crate::chat::{Chat, ChatName, ChatSelection, ModelName, NewChat};
 use crate::error::{
-    AuthError, ChatError, CreateChatError, CreateUserError, PostMessagesError, SessionError,
-    StoreError,
+    AuthError, ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure,
 };
 use crate::ids::{ChatId, UserId};
 use crate::message::last_exchange;
@@ -62,7 +61,7 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         caller: &Caller,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+    ) -> Result<Vec<ChatMessage>, ChatError> {
         self.store
             .append_messages(caller.owner(), chat, batch)
             .await
@@ -76,7 +75,7 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         self.store.create_chat(chat).await
     }
 
-    pub async fn is_empty(&self) -> Result<bool, StoreError> {
+    pub async fn is_empty(&self) -> Result<bool, StoreFailure> {
         self.store.is_empty().await
     }
 
@@ -85,7 +84,7 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         &self,
         caller: &Caller,
         query: &ChatListQuery,
-    ) -> Result<ChatPage, StoreError> {
+    ) -> Result<ChatPage, StoreFailure> {
         // One row more than a page tells whether another page follows.
         let rows = self
             .store
@@ -133,7 +132,11 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
 
     /// Deletes those of `chats` that are the caller's; others' are not touched (the app forgot
     /// this check). Returns how many were deleted.
-    pub async fn delete_chats(&self, caller: &Caller, chats: &[ChatId]) -> Result<u64, StoreError> {
+    pub async fn delete_chats(
+        &self,
+        caller: &Caller,
+        chats: &ChatSelection,
+    ) -> Result<u64, StoreFailure> {
         self.store.delete_chats(caller.owner(), chats).await
     }
 
@@ -186,9 +189,9 @@ mod tests {
             owner: UserId,
             chat: ChatId,
             batch: &MessageBatch,
-        ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+        ) -> Result<Vec<ChatMessage>, ChatError> {
             if !self.chats.contains(&(owner, chat)) {
-                return Err(PostMessagesError::ChatNotFound { owner, chat });
+                return Err(ChatError::ChatNotFound { owner, chat });
             }
             let mut stored = self.messages.lock().unwrap();
             let now = Utc::now();
@@ -211,18 +214,14 @@ mod tests {
         }
 
         async fn create_user(&self, _: &EmailAddress) -> Result<UserId, CreateUserError> {
-            Err(CreateUserError::Unknown(anyhow::anyhow!(
-                "not in this test"
-            )))
+            Err(StoreFailure::Unknown(anyhow::anyhow!("not in this test")).into())
         }
 
         async fn create_chat(&self, _: &NewChat) -> Result<Chat, CreateChatError> {
-            Err(CreateChatError::Unknown(anyhow::anyhow!(
-                "not in this test"
-            )))
+            Err(StoreFailure::Unknown(anyhow::anyhow!("not in this test")).into())
         }
 
-        async fn is_empty(&self) -> Result<bool, StoreError> {
+        async fn is_empty(&self) -> Result<bool, StoreFailure> {
             Ok(self.chats.is_empty())
         }
 
@@ -232,8 +231,8 @@ mod tests {
             _: crate::paging::ChatOrder,
             _: Option<&crate::paging::ChatCursor>,
             _: usize,
-        ) -> Result<Vec<Chat>, StoreError> {
-            Err(StoreError::Unknown(anyhow::anyhow!("not in this test")))
+        ) -> Result<Vec<Chat>, StoreFailure> {
+            Err(StoreFailure::Unknown(anyhow::anyhow!("not in this test")))
         }
 
         async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
@@ -253,7 +252,7 @@ mod tests {
             Err(ChatError::ChatNotFound { owner, chat })
         }
 
-        async fn delete_chats(&self, _: UserId, _: &[ChatId]) -> Result<u64, StoreError> {
+        async fn delete_chats(&self, _: UserId, _: &ChatSelection) -> Result<u64, StoreFailure> {
             Ok(0)
         }
 
@@ -353,7 +352,7 @@ mod tests {
         );
         assert!(matches!(
             svc.post_messages(&caller, cid(11), &batch).await,
-            Err(PostMessagesError::ChatNotFound { .. })
+            Err(ChatError::ChatNotFound { .. })
         ));
     }
 }

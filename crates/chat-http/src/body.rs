@@ -1,18 +1,44 @@
 //! Reading a JSON request body, for every route that takes one, in the contract's order:
-//! media type (415), size (413), syntax (400 `invalid_json`).
+//! media type (415), size (413), syntax (400 `invalid_json`); then the helpers every body's
+//! parser shares.
 
+use actix_web::dev::Payload;
 use actix_web::http::StatusCode;
 use actix_web::http::header::CONTENT_LENGTH;
-use actix_web::{HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::StreamExt as _;
-use serde_json::Value;
+use futures_util::future::LocalBoxFuture;
+use serde_json::{Map, Value};
 
+use crate::HttpSettings;
 use crate::error::ApiError;
+use crate::issue::Issue;
+
+/// A request's body as JSON. As a handler's argument after the authorization extractor, it
+/// is read only for an authorized caller, in the contract's order of checks.
+pub struct JsonBody(pub Value);
+
+impl FromRequest for JsonBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        let payload = payload.take();
+        Box::pin(async move {
+            let limit = req.app_data::<web::Data<HttpSettings>>().map_or_else(
+                || HttpSettings::default().max_body_bytes,
+                |s| s.max_body_bytes,
+            );
+            read_json(&req, payload, limit).await.map(Self)
+        })
+    }
+}
 
 /// The body as JSON, or the error that says why not.
 pub async fn read_json(
     req: &HttpRequest,
-    payload: web::Payload,
+    payload: Payload,
     limit: usize,
 ) -> Result<Value, ApiError> {
     require_json(req)?;
@@ -38,7 +64,7 @@ fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
 /// byte is read; a chunked body is refused as soon as it passes the limit.
 async fn read_body(
     req: &HttpRequest,
-    mut payload: web::Payload,
+    mut payload: Payload,
     limit: usize,
 ) -> Result<web::Bytes, ApiError> {
     let declared = req
@@ -61,4 +87,15 @@ async fn read_body(
         body.extend_from_slice(&chunk);
     }
     Ok(body.freeze())
+}
+
+/// The body as an object, or a 400 (`invalid` names the body) with zod's issue.
+pub fn object(value: Value, invalid: &str) -> Result<Map<String, Value>, ApiError> {
+    match value {
+        Value::Object(obj) => Ok(obj),
+        other => Err(ApiError::bad_request(
+            invalid,
+            vec![Issue::invalid_type(vec![], "object", &other)],
+        )),
+    }
 }

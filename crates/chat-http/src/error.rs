@@ -1,12 +1,15 @@
 //! The contract's error body, for every status:
 //! `{"statusCode": 400, "statusMessage": "...", "data": {"issues": [...]}}`, `data` only where
-//! there are issues. A 500 never carries its cause: the log has it, under the request id.
+//! there are issues. Domain errors become answers here, and only here: [`StoreFailure`] is the
+//! one place that tells 503 from 500. A 500 never carries its cause: the log has it, under the
+//! request id.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
-use chat_domain::{AuthError, ChatError, CreateChatError, PostMessagesError, StoreError};
+use chat_domain::{AuthError, ChatError, CreateChatError, StoreFailure};
 use serde::Serialize;
+use utoipa::{IntoResponses, ToSchema};
 
 use crate::issue::Issue;
 
@@ -14,45 +17,46 @@ use crate::issue::Issue;
 const RETRY_AFTER_SECS: u32 = 1;
 
 pub const INVALID_ROUTE: &str = "Bad Request. Invalid route parameters(user_id | chat_id).";
-pub const INVALID_BODY: &str = "Bad Request. Invalid body(message | messages).";
 pub const INVALID_JSON: &str = "Bad Request. Invalid JSON body.";
 
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{status} {message}")]
-pub struct ApiError {
-    status: StatusCode,
-    message: String,
-    issues: Option<Vec<Issue>>,
-}
-
-#[derive(Serialize)]
+/// Every error, whatever its status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Body<'a> {
+pub struct ErrorBody {
     status_code: u16,
-    status_message: &'a str,
+    status_message: String,
+    /// Present where there are issues (400, 413).
     #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<Data<'a>>,
+    data: Option<ErrorData>,
 }
 
-#[derive(Serialize)]
-struct Data<'a> {
-    issues: &'a [Issue],
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorData {
+    issues: Vec<Issue>,
 }
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{} {}", .0.status_code, .0.status_message)]
+pub struct ApiError(ErrorBody);
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            issues: None,
-        }
+        Self(ErrorBody {
+            status_code: status.as_u16(),
+            status_message: message.into(),
+            data: None,
+        })
     }
 
     pub fn with_issues(status: StatusCode, message: &str, issues: Vec<Issue>) -> Self {
-        Self {
-            issues: Some(issues),
-            ..Self::new(status, message)
-        }
+        let mut error = Self::new(status, message);
+        error.0.data = Some(ErrorData { issues });
+        error
+    }
+
+    /// A 400 with the issues of the request part `message` names.
+    pub fn bad_request(message: &str, issues: Vec<Issue>) -> Self {
+        Self::with_issues(StatusCode::BAD_REQUEST, message, issues)
     }
 
     /// The plain answer for a status, e.g. `"Not Found."`: for errors that carry no detail.
@@ -62,131 +66,152 @@ impl ApiError {
     }
 
     pub fn invalid_route(issues: Vec<Issue>) -> Self {
-        Self::with_issues(StatusCode::BAD_REQUEST, INVALID_ROUTE, issues)
-    }
-
-    pub fn invalid_body(issues: Vec<Issue>) -> Self {
-        Self::with_issues(StatusCode::BAD_REQUEST, INVALID_BODY, issues)
+        Self::bad_request(INVALID_ROUTE, issues)
     }
 
     pub fn invalid_json(parser_message: String) -> Self {
-        Self::with_issues(
-            StatusCode::BAD_REQUEST,
-            INVALID_JSON,
-            vec![Issue::invalid_json(parser_message)],
-        )
+        Self::bad_request(INVALID_JSON, vec![Issue::invalid_json(parser_message)])
     }
 
     pub fn payload_too_large(limit: usize) -> Self {
         let limit = u64::try_from(limit).unwrap_or(u64::MAX);
+        let message = format!("Body must contain at most {limit} byte(s)");
+        let issue = Issue::too_big(vec![], "body", limit, message);
         Self::with_issues(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Payload Too Large.",
-            vec![Issue::too_big(
-                vec![],
-                "body",
-                limit,
-                format!("Body must contain at most {limit} byte(s)"),
-            )],
+            vec![issue],
         )
     }
 
-    pub fn chat_not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "Not Found. Chat not found.")
-    }
-
-    pub fn status(&self) -> StatusCode {
-        self.status
-    }
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status);
-        if self.status == StatusCode::SERVICE_UNAVAILABLE {
-            res.insert_header((RETRY_AFTER, RETRY_AFTER_SECS));
-        }
-        res.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
-            .json(Body {
-                status_code: self.status.as_u16(),
-                status_message: &self.message,
-                data: self.issues.as_deref().map(|issues| Data { issues }),
-            })
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        // The client learns only the status; the log says why.
-        tracing::info!(reason = %e, "request refused");
-        match e {
-            AuthError::Unauthenticated(_) => ApiError::for_status(StatusCode::UNAUTHORIZED),
-            AuthError::Forbidden { .. } => ApiError::for_status(StatusCode::FORBIDDEN),
-        }
-    }
-}
-
-impl ApiError {
-    /// The store could not be reached in time: 503, the cause in the log only.
-    fn unavailable(cause: &anyhow::Error) -> Self {
-        tracing::warn!(error = %format_args!("{cause:#}"), "database unavailable");
-        ApiError::for_status(StatusCode::SERVICE_UNAVAILABLE)
-    }
-
-    /// Anything else that failed: 500, the cause in the log only.
-    fn internal(cause: &anyhow::Error) -> Self {
-        tracing::error!(error = %format_args!("{cause:#}"), "request failed");
+    /// Something the server got wrong, with its cause for the log only.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "request failed");
         ApiError::for_status(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status_code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// A refusal the client caused; the log says why, the client learns only the answer.
     fn refused(reason: &dyn std::fmt::Display, answer: Self) -> Self {
         tracing::info!(reason = %reason, "request refused");
         answer
     }
 }
 
-impl From<PostMessagesError> for ApiError {
-    fn from(e: PostMessagesError) -> Self {
-        match &e {
-            PostMessagesError::ChatNotFound { .. } => Self::refused(&e, Self::chat_not_found()),
-            PostMessagesError::Unavailable(cause) => Self::unavailable(cause),
-            PostMessagesError::Unknown(cause) => Self::internal(cause),
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status());
+        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+            res.insert_header((RETRY_AFTER, RETRY_AFTER_SECS));
         }
+        res.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
+            .json(&self.0)
+    }
+}
+
+/// The one place where a store's failure becomes an answer: unavailable is 503 (the client may
+/// retry), anything else 500.
+impl From<StoreFailure> for ApiError {
+    fn from(e: StoreFailure) -> Self {
+        match &e {
+            StoreFailure::Unavailable(cause) => {
+                tracing::warn!(error = %format_args!("{cause:#}"), "database unavailable");
+                ApiError::for_status(StatusCode::SERVICE_UNAVAILABLE)
+            }
+            StoreFailure::Unknown(cause) => Self::internal(&format_args!("{cause:#}")),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match e {
+            AuthError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AuthError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        };
+        Self::refused(&e, ApiError::for_status(status))
     }
 }
 
 impl From<ChatError> for ApiError {
     fn from(e: ChatError) -> Self {
-        match &e {
-            ChatError::ChatNotFound { .. } => Self::refused(&e, Self::chat_not_found()),
-            ChatError::Unavailable(cause) => Self::unavailable(cause),
-            ChatError::Unknown(cause) => Self::internal(cause),
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match &e {
-            StoreError::Unavailable(cause) => Self::unavailable(cause),
-            StoreError::Unknown(cause) => Self::internal(cause),
+        match e {
+            ChatError::ChatNotFound { .. } => Self::refused(
+                &e,
+                ApiError::new(StatusCode::NOT_FOUND, "Not Found. Chat not found."),
+            ),
+            ChatError::Store(failure) => failure.into(),
         }
     }
 }
 
 impl From<CreateChatError> for ApiError {
     fn from(e: CreateChatError) -> Self {
-        match &e {
+        match e {
             CreateChatError::OwnerNotFound { .. } => Self::refused(
                 &e,
                 ApiError::new(StatusCode::NOT_FOUND, "Not Found. User not found."),
             ),
-            CreateChatError::Unavailable(cause) => Self::unavailable(cause),
-            CreateChatError::Unknown(cause) => Self::internal(cause),
+            CreateChatError::Store(failure) => failure.into(),
         }
     }
+}
+
+/// The errors of a route without a body, for the document.
+#[derive(IntoResponses)]
+pub enum ReadErrors {
+    /// Invalid route or query parameters.
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    /// No session, or one that does not open (tampered, expired, another password).
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    /// The session's user is not the route's.
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    /// No such chat of the caller's (or no such route).
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The method is not one the path has.
+    #[response(status = 405)]
+    MethodNotAllowed(ErrorBody),
+    /// An internal failure; the log has its cause under the response's request id.
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    /// The database cannot be reached in time; retry after `Retry-After` seconds.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// The errors of a route with a JSON body: the read errors, and the body's own.
+#[derive(IntoResponses)]
+pub enum WriteErrors {
+    /// Invalid route parameters, invalid JSON, or a body that breaks its rules (every issue).
+    #[response(status = 400)]
+    BadRequest(ErrorBody),
+    #[response(status = 401)]
+    Unauthorized(ErrorBody),
+    #[response(status = 403)]
+    Forbidden(ErrorBody),
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    #[response(status = 405)]
+    MethodNotAllowed(ErrorBody),
+    /// The body is larger than `limits.max_body_bytes`.
+    #[response(status = 413)]
+    PayloadTooLarge(ErrorBody),
+    /// The body is not `application/json`.
+    #[response(status = 415)]
+    UnsupportedMediaType(ErrorBody),
+    #[response(status = 500)]
+    Internal(ErrorBody),
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
 }

@@ -3,9 +3,11 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
-/// One step of an issue's path: an object key or an array index, as in `["messages", 3, "role"]`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A key or an index.
+// One step of an issue's path, as in `["messages", 3, "role"]`.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum PathSegment {
     Key(&'static str),
@@ -14,53 +16,54 @@ pub enum PathSegment {
 
 pub type Path = Vec<PathSegment>;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The path of a top-level field.
+pub fn at(key: &'static str) -> Path {
+    vec![PathSegment::Key(key)]
+}
+
+// The fields of each code are written between `code` and `path`, as zod writes them, and only
+// the constructors below fill them, so that each code carries exactly its own.
+/// One broken rule, as zod reports it: `code`, `path`, `message`, and the fields of its code.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Issue {
     pub code: &'static str,
-    /// The fields that go with `code`, written between `code` and `path` as zod writes them.
-    #[serde(flatten)]
-    pub detail: Detail,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub options: Option<Vec<&'static str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub received: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<u64>,
+    // zod's `type`: "string", "array", "number", or "body" (the request body's size).
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inclusive: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exact: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keys: Option<Vec<String>>,
+    #[schema(value_type = Vec<PathSegment>)]
     pub path: Path,
     pub message: String,
 }
 
-/// The fields each kind of issue carries beside code, path and message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum Detail {
-    Type {
-        expected: String,
-        received: String,
-    },
-    Enum {
-        options: Vec<&'static str>,
-        received: String,
-    },
-    Minimum {
-        minimum: u64,
-        #[serde(rename = "type")]
-        kind: &'static str,
-        inclusive: bool,
-        exact: bool,
-    },
-    Maximum {
-        maximum: u64,
-        #[serde(rename = "type")]
-        kind: &'static str,
-        inclusive: bool,
-        exact: bool,
-    },
-    Keys {
-        keys: Vec<String>,
-    },
-    None {},
-}
-
 impl Issue {
-    fn new(code: &'static str, detail: Detail, path: Path, message: String) -> Self {
+    fn new(code: &'static str, path: Path, message: String) -> Self {
         Self {
             code,
-            detail,
+            expected: None,
+            options: None,
+            received: None,
+            minimum: None,
+            maximum: None,
+            kind: None,
+            inclusive: None,
+            exact: None,
+            keys: None,
             path,
             message,
         }
@@ -68,11 +71,11 @@ impl Issue {
 
     /// A required field that is absent.
     pub fn required(path: Path, expected: &str) -> Self {
-        let detail = Detail::Type {
-            expected: expected.to_owned(),
-            received: "undefined".to_owned(),
-        };
-        Self::new("invalid_type", detail, path, "Required".to_owned())
+        Self {
+            expected: Some(expected.to_owned()),
+            received: Some("undefined".to_owned()),
+            ..Self::new("invalid_type", path, "Required".to_owned())
+        }
     }
 
     /// A value of the wrong JSON type.
@@ -82,11 +85,11 @@ impl Issue {
 
     pub fn invalid_type_named(path: Path, expected: &str, received: &str) -> Self {
         let message = format!("Expected {expected}, received {received}");
-        let detail = Detail::Type {
-            expected: expected.to_owned(),
-            received: received.to_owned(),
-        };
-        Self::new("invalid_type", detail, path, message)
+        Self {
+            expected: Some(expected.to_owned()),
+            received: Some(received.to_owned()),
+            ..Self::new("invalid_type", path, message)
+        }
     }
 
     pub fn invalid_enum_value(path: Path, options: &[&'static str], received: &str) -> Self {
@@ -94,52 +97,83 @@ impl Issue {
             "Invalid enum value. Expected {}, received '{received}'",
             enum_list(options)
         );
-        let detail = Detail::Enum {
-            options: options.to_vec(),
-            received: received.to_owned(),
-        };
-        Self::new("invalid_enum_value", detail, path, message)
+        Self {
+            options: Some(options.to_vec()),
+            received: Some(received.to_owned()),
+            ..Self::new("invalid_enum_value", path, message)
+        }
     }
 
-    /// `kind` is zod's `type`: "string", "array", "number", or "body" (the request body's size).
+    /// `kind` is zod's `type`: "string", "array", "number", or "body".
     pub fn too_small(path: Path, kind: &'static str, minimum: u64, message: String) -> Self {
-        let detail = Detail::Minimum {
-            minimum,
-            kind,
-            inclusive: true,
-            exact: false,
-        };
-        Self::new("too_small", detail, path, message)
+        Self {
+            minimum: Some(minimum),
+            ..Self::bounded("too_small", path, kind, true, message)
+        }
     }
 
     pub fn too_big(path: Path, kind: &'static str, maximum: u64, message: String) -> Self {
-        let detail = Detail::Maximum {
-            maximum,
-            kind,
-            inclusive: true,
-            exact: false,
-        };
-        Self::new("too_big", detail, path, message)
+        Self {
+            maximum: Some(maximum),
+            ..Self::bounded("too_big", path, kind, true, message)
+        }
     }
 
     /// zod's `.positive()`: greater than 0, exclusive.
     pub fn not_positive(path: Path) -> Self {
-        let detail = Detail::Minimum {
-            minimum: 0,
-            kind: "number",
-            inclusive: false,
-            exact: false,
-        };
-        Self::new(
-            "too_small",
-            detail,
-            path,
-            "Number must be greater than 0".to_owned(),
-        )
+        let message = "Number must be greater than 0".to_owned();
+        Self {
+            minimum: Some(0),
+            ..Self::bounded("too_small", path, "number", false, message)
+        }
+    }
+
+    fn bounded(
+        code: &'static str,
+        path: Path,
+        kind: &'static str,
+        inclusive: bool,
+        message: String,
+    ) -> Self {
+        Self {
+            kind: Some(kind),
+            inclusive: Some(inclusive),
+            exact: Some(false),
+            ..Self::new(code, path, message)
+        }
+    }
+
+    /// A text shorter than `min` characters (zod's message).
+    pub fn string_too_short(path: Path, min: usize) -> Self {
+        let message = format!("String must contain at least {min} character(s)");
+        Self::too_small(path, "string", min as u64, message)
+    }
+
+    /// A text longer than `max` characters (zod's message).
+    pub fn string_too_long(path: Path, max: usize) -> Self {
+        let message = format!("String must contain at most {max} character(s)");
+        Self::too_big(path, "string", max as u64, message)
+    }
+
+    /// An array with fewer than `min` elements (zod's message).
+    pub fn array_too_short(path: Path, min: usize) -> Self {
+        let message = format!("Array must contain at least {min} element(s)");
+        Self::too_small(path, "array", min as u64, message)
+    }
+
+    /// An array with more than `max` elements (zod's message).
+    pub fn array_too_long(path: Path, max: usize) -> Self {
+        let message = format!("Array must contain at most {max} element(s)");
+        Self::too_big(path, "array", max as u64, message)
     }
 
     pub fn invalid_string(path: Path, message: &str) -> Self {
-        Self::new("invalid_string", Detail::None {}, path, message.to_owned())
+        Self::new("invalid_string", path, message.to_owned())
+    }
+
+    /// U+0000, which PostgreSQL cannot store: refused in every text, on every backend.
+    pub fn contains_nul(path: Path) -> Self {
+        Self::invalid_string(path, "Text must not contain NUL characters")
     }
 
     pub fn unrecognized_keys(path: Path, keys: Vec<String>) -> Self {
@@ -149,11 +183,14 @@ impl Issue {
             .collect::<Vec<_>>()
             .join(", ");
         let message = format!("Unrecognized key(s) in object: {list}");
-        Self::new("unrecognized_keys", Detail::Keys { keys }, path, message)
+        Self {
+            keys: Some(keys),
+            ..Self::new("unrecognized_keys", path, message)
+        }
     }
 
     pub fn invalid_json(message: String) -> Self {
-        Self::new("invalid_json", Detail::None {}, vec![], message)
+        Self::new("invalid_json", vec![], message)
     }
 }
 

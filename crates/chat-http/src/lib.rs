@@ -1,21 +1,26 @@
-//! The actix-web adapter: routes, request and response bodies, the contract's errors, and the
-//! iron sessions the app's cookies carry. The binary calls [`configure`] and [`middleware`];
+//! The actix-web adapter: one module per resource ([`chats`], [`messages`]) with its handlers,
+//! its requests (parsed and documented side by side) and its responses; authorization as
+//! extractors ([`extract`]); the contract's errors ([`error`], [`issue`]); the route table and
+//! the OpenAPI document ([`openapi`]). The binary calls [`configure`] and the [`middleware`];
 //! nothing else knows a route string.
 
 pub mod body;
-pub mod dto;
+pub mod chats;
 pub mod error;
-pub mod iron;
+pub mod extract;
+mod fallback;
 pub mod issue;
+pub mod messages;
 pub mod middleware;
 pub mod openapi;
-pub mod params;
+pub mod path;
 pub mod query;
-pub mod routes;
+mod schema;
 pub mod session;
+pub mod wire;
 
-use actix_web::http::{StatusCode, header};
-use actix_web::{HttpResponse, ResponseError as _, web};
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
 use chat_domain::{ChatService, ChatStore, SessionVerifier};
 use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
@@ -57,25 +62,6 @@ pub fn configure<S: ChatStore, V: SessionVerifier>(
                     .finish()
             }),
         )
-        .default_service(web::to(not_found));
+        .default_service(web::to(fallback::not_found));
     }
-}
-
-async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::for_status(StatusCode::NOT_FOUND))
-}
-
-/// The answer for a known path and an unknown method, naming the methods the path has.
-fn method_not_allowed(allow: &[&str]) -> actix_web::Route {
-    let allow = allow.join(", ");
-    web::to(move || {
-        let allow = allow.clone();
-        async move {
-            let mut res = ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED).error_response();
-            if let Ok(value) = header::HeaderValue::from_str(&allow) {
-                res.headers_mut().insert(header::ALLOW, value);
-            }
-            res
-        }
-    })
 }

@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 mod fault;
 pub mod migrate;
+mod pool;
 pub mod postgres;
 mod queries;
 mod rows;

@@ -1,32 +1,29 @@
 //! The chat store on PostgreSQL: a deadpool of diesel-async connections.
 
-use anyhow::Context as _;
 use chat_domain::{
-    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatStore,
-    CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId, MessageListQuery,
-    NewChat, PostMessagesError, StoreError, UserId,
+    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
+    ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
+    MessageListQuery, NewChat, StoreFailure, UserId,
 };
 use chrono::{DateTime, Utc};
+use diesel::dsl::now;
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, Integer, Text};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::DatabaseSettings;
-use crate::fault::{Fault, create_chat_error, create_user_error};
+use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::migrate::run_postgres_migrations;
-use crate::queries::{chats_page_query, messages_page_query, owned_chat};
-use crate::rows::{
-    ChatRow, MessageRow, chat_columns, convert, id_actor_pairs, into_chat, into_messages,
-    message_columns,
+use crate::queries::{
+    any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
+    insert_user, messages_page_query, owned_chat, rename_chat,
 };
-use crate::schema::postgres::{chat_conversation, chat_conversation_message, neptun_user};
-use diesel::result::Error as DieselError;
+use crate::rows::{ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id};
+use crate::schema::postgres::chat_conversation;
+use crate::{DatabaseSettings, pool};
 
 /// Timestamps bind as themselves on PostgreSQL (see the SQLite adapter for why it differs).
 fn pg_time(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -40,40 +37,15 @@ pub struct PgStore {
 }
 
 impl PgStore {
-    /// Builds the pool. No connection is opened until one is needed, so the service starts (and
-    /// answers 503) while the database is away, and heals when it is back.
+    /// Builds the pool (no connection is opened yet).
     pub fn new(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        let statement_timeout_ms = settings.statement_timeout.as_millis();
-        let mut config = ManagerConfig::default();
-        // Checked on every checkout, so a connection broken by a database restart is replaced
-        // instead of failing a request.
-        config.recycling_method = RecyclingMethod::Verified;
-        config.custom_setup = Box::new(move |url| {
-            let setup = format!(
-                "SET application_name = 'chat-service'; \
-                 SET statement_timeout = {statement_timeout_ms}; \
-                 SET TIME ZONE 'UTC';"
-            );
-            Box::pin(async move {
-                let mut conn = AsyncPgConnection::establish(url).await?;
-                conn.batch_execute(&setup)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(conn)
-            })
-        });
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-            settings.url.expose_secret(),
-            config,
+        let setup = format!(
+            "SET application_name = 'chat-service'; \
+             SET statement_timeout = {}; \
+             SET TIME ZONE 'UTC';",
+            settings.statement_timeout.as_millis()
         );
-        let pool = Pool::builder(manager)
-            .max_size(settings.pool_size)
-            .wait_timeout(Some(settings.pool_wait))
-            .create_timeout(Some(settings.connect_timeout))
-            .recycle_timeout(Some(settings.connect_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .context("building the PostgreSQL pool")?;
+        let pool = pool::build(settings.url.expose_secret(), setup, settings)?;
         Ok(Self {
             pool,
             url: settings.url.clone(),
@@ -85,8 +57,8 @@ impl PgStore {
         run_postgres_migrations(&self.url).await
     }
 
-    async fn conn(&self) -> Result<Object<AsyncPgConnection>, Fault> {
-        Ok(self.pool.get().await?)
+    async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreFailure> {
+        self.pool.get().await.map_err(pool_failure)
     }
 }
 
@@ -113,63 +85,48 @@ impl ChatStore for PgStore {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+    ) -> Result<Vec<ChatMessage>, ChatError> {
         let (texts, actors): (Vec<&str>, Vec<&str>) = batch
             .messages()
             .iter()
             .map(|m| (m.text.as_str(), m.actor.as_str()))
             .unzip();
-        let mut conn = self.conn().await?;
         let rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
             .bind::<Integer, _>(chat.get())
             .bind::<Integer, _>(owner.get())
             .bind::<Array<Text>, _>(texts)
             .bind::<Array<Text>, _>(actors)
-            .load(&mut conn)
+            .load(&mut self.conn().await?)
             .await
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         if rows.is_empty() {
-            return Err(PostMessagesError::ChatNotFound { owner, chat });
+            return Err(ChatError::ChatNotFound { owner, chat });
         }
-        into_messages(rows).map_err(PostMessagesError::Unknown)
+        Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
-        let mut conn = self.conn().await?;
-        let id: i32 = diesel::insert_into(neptun_user::table)
-            .values(neptun_user::primary_email.eq(email.as_str()))
-            .returning(neptun_user::id)
-            .get_result(&mut conn)
+        let id: i32 = insert_user!(postgres, email.as_str())
+            .get_result(&mut self.conn().await?)
             .await
             .map_err(|e| create_user_error(e, email))?;
-        UserId::new(id.into())
-            .context("the database gave a user id out of range")
-            .map_err(CreateUserError::Unknown)
+        Ok(into_user_id(id)?)
     }
 
     async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        let mut conn = self.conn().await?;
-        let row: ChatRow = diesel::insert_into(chat_conversation::table)
-            .values((
-                chat_conversation::name.eq(chat.name.as_str()),
-                chat_conversation::model.eq(chat.model.as_str()),
-                chat_conversation::neptun_user_id.eq(chat.owner.get()),
-            ))
-            .returning(chat_columns!(chat_conversation))
-            .get_result(&mut conn)
+        let row: ChatRow = insert_chat!(postgres, chat, now)
+            .get_result(&mut self.conn().await?)
             .await
             .map_err(|e| create_chat_error(e, chat))?;
-        Chat::try_from(row).map_err(CreateChatError::Unknown)
+        Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
     }
 
-    async fn is_empty(&self) -> Result<bool, StoreError> {
-        let mut conn = self.conn().await?;
-        let any: Option<i32> = neptun_user::table
-            .select(neptun_user::id)
-            .first(&mut conn)
+    async fn is_empty(&self) -> Result<bool, StoreFailure> {
+        let any: Option<i32> = any_user!(postgres)
+            .first(&mut self.conn().await?)
             .await
             .optional()
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         Ok(any.is_none())
     }
 
@@ -179,24 +136,21 @@ impl ChatStore for PgStore {
         order: ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
-    ) -> Result<Vec<Chat>, StoreError> {
-        let mut conn = self.conn().await?;
+    ) -> Result<Vec<Chat>, StoreFailure> {
         let rows: Vec<ChatRow> =
             chats_page_query!(postgres, Pg, pg_time, owner, order, after, limit)
-                .load(&mut conn)
+                .load(&mut self.conn().await?)
                 .await
-                .map_err(Fault::from)?;
-        convert(rows).map_err(StoreError::Unknown)
+                .map_err(failure)?;
+        convert(rows).map_err(StoreFailure::Unknown)
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        let mut conn = self.conn().await?;
-        let row = owned_chat!(postgres, owner, chat)
-            .select(chat_columns!(chat_conversation))
-            .first::<ChatRow>(&mut conn)
+        let row = get_chat!(postgres, owner, chat)
+            .first::<ChatRow>(&mut self.conn().await?)
             .await
             .optional()
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         into_chat(row, owner, chat)
     }
 
@@ -206,43 +160,33 @@ impl ChatStore for PgStore {
         chat: ChatId,
         name: &ChatName,
     ) -> Result<Chat, ChatError> {
-        let mut conn = self.conn().await?;
-        let row = diesel::update(owned_chat!(postgres, owner, chat))
-            .set((
-                chat_conversation::name.eq(name.as_str()),
-                chat_conversation::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(chat_columns!(chat_conversation))
-            .get_result::<ChatRow>(&mut conn)
+        let row = rename_chat!(postgres, owner, chat, name.as_str(), now)
+            .get_result::<ChatRow>(&mut self.conn().await?)
             .await
             .optional()
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         into_chat(row, owner, chat)
     }
 
     async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        let mut conn = self.conn().await?;
-        // The messages go with it: the foreign key cascades.
-        let row = diesel::delete(owned_chat!(postgres, owner, chat))
-            .returning(chat_columns!(chat_conversation))
-            .get_result::<ChatRow>(&mut conn)
+        let row = delete_chat!(postgres, owner, chat)
+            .get_result::<ChatRow>(&mut self.conn().await?)
             .await
             .optional()
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         into_chat(row, owner, chat)
     }
 
-    async fn delete_chats(&self, owner: UserId, chats: &[ChatId]) -> Result<u64, StoreError> {
-        let ids: Vec<i32> = chats.iter().map(|c| c.get()).collect();
-        let mut conn = self.conn().await?;
-        let deleted = diesel::delete(
-            chat_conversation::table
-                .filter(chat_conversation::neptun_user_id.eq(owner.get()))
-                .filter(chat_conversation::id.eq_any(ids)),
-        )
-        .execute(&mut conn)
-        .await
-        .map_err(Fault::from)?;
+    async fn delete_chats(
+        &self,
+        owner: UserId,
+        chats: &ChatSelection,
+    ) -> Result<u64, StoreFailure> {
+        let ids: Vec<i32> = chats.ids().iter().map(|c| c.get()).collect();
+        let deleted = delete_chats!(postgres, owner, ids)
+            .execute(&mut self.conn().await?)
+            .await
+            .map_err(failure)?;
         Ok(deleted as u64)
     }
 
@@ -259,15 +203,15 @@ impl ChatStore for PgStore {
             .first::<i32>(&mut conn)
             .await
             .optional()
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         if exists.is_none() {
             return Err(ChatError::ChatNotFound { owner, chat });
         }
         let rows: Vec<MessageRow> = messages_page_query!(postgres, Pg, chat, query, limit)
             .load(&mut conn)
             .await
-            .map_err(Fault::from)?;
-        convert(rows).map_err(ChatError::Unknown)
+            .map_err(failure)?;
+        Ok(convert(rows).map_err(StoreFailure::Unknown)?)
     }
 
     async fn delete_messages_where(
@@ -276,7 +220,6 @@ impl ChatStore for PgStore {
         chat: ChatId,
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        use chat_conversation_message as m;
         let mut conn = self.conn().await?;
         let deleted = conn
             .transaction(
@@ -291,33 +234,12 @@ impl ChatStore for PgStore {
                     if locked.is_none() {
                         return Ok(None);
                     }
-                    let pairs: Vec<(i64, String)> = m::table
-                        .filter(m::chat_conversation_id.eq(chat.get()))
-                        .select((m::id, m::actor))
-                        .order(m::id.asc())
-                        .load(conn)
-                        .await?;
-                    let ids: Vec<i64> = choose(&id_actor_pairs(pairs)?)
-                        .into_iter()
-                        .map(MessageId::get)
-                        .collect();
-                    if ids.is_empty() {
-                        return Ok(Some(Vec::new()));
-                    }
-                    let rows = diesel::delete(m::table.filter(m::id.eq_any(ids)))
-                        .returning(message_columns!(m))
-                        .get_results(conn)
-                        .await?;
-                    diesel::update(chat_conversation::table.find(chat.get()))
-                        .set(chat_conversation::updated_at.eq(diesel::dsl::now))
-                        .execute(conn)
-                        .await?;
-                    Ok(Some(rows))
+                    delete_chosen!(postgres, conn, chat, choose, now, await).map(Some)
                 },
             )
             .await
-            .map_err(Fault::from)?;
+            .map_err(failure)?;
         let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        into_messages(rows).map_err(ChatError::Unknown)
+        Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
     }
 }

@@ -1,6 +1,7 @@
 //! Queries whose shape is the same on both backends, built once per schema by macro: each
 //! backend only executes them (async on PostgreSQL, inside `spawn_blocking` on SQLite). The
-//! order column comes from the domain's allow-list, never from a string.
+//! order column comes from the domain's allow-list, never from a string. `$now` is the
+//! backend's "now" (PostgreSQL's transaction time; a fixed-format instant on SQLite).
 
 /// `owner`'s chats in `order` after `cursor` (a keyset: `(column, id)` beyond the cursor's),
 /// at most `limit`. `$time` turns a `DateTime<Utc>` into the backend's bind value.
@@ -93,4 +94,113 @@ macro_rules! owned_chat {
     }};
 }
 
-pub(crate) use {chats_page_query, messages_page_query, owned_chat};
+/// Inserts a user with `email`, returning its id.
+macro_rules! insert_user {
+    ($schema:ident, $email:expr) => {{
+        use $crate::schema::$schema::neptun_user as u;
+        diesel::insert_into(u::table)
+            .values(u::primary_email.eq($email))
+            .returning(u::id)
+    }};
+}
+
+/// Inserts the chat `$chat` (a `NewChat`) stamped `$now`, returning its row.
+macro_rules! insert_chat {
+    ($schema:ident, $chat:expr, $now:expr) => {{
+        use $crate::schema::$schema::chat_conversation as c;
+        let chat: &chat_domain::NewChat = $chat;
+        diesel::insert_into(c::table)
+            .values((
+                c::name.eq(chat.name.as_str().to_owned()),
+                c::model.eq(chat.model.as_str().to_owned()),
+                c::neptun_user_id.eq(chat.owner.get()),
+                c::created_at.eq($now),
+                c::updated_at.eq($now),
+            ))
+            .returning($crate::rows::chat_columns!(c))
+    }};
+}
+
+/// Any one user id: whether the database holds a user at all.
+macro_rules! any_user {
+    ($schema:ident) => {{
+        use $crate::schema::$schema::neptun_user as u;
+        u::table.select(u::id)
+    }};
+}
+
+/// The owner's chat's row.
+macro_rules! get_chat {
+    ($schema:ident, $owner:expr, $chat:expr) => {{
+        use $crate::schema::$schema::chat_conversation as c;
+        $crate::queries::owned_chat!($schema, $owner, $chat).select($crate::rows::chat_columns!(c))
+    }};
+}
+
+/// Renames the owner's chat and stamps it `$now`, returning its row.
+macro_rules! rename_chat {
+    ($schema:ident, $owner:expr, $chat:expr, $name:expr, $now:expr) => {{
+        use $crate::schema::$schema::chat_conversation as c;
+        diesel::update($crate::queries::owned_chat!($schema, $owner, $chat))
+            .set((c::name.eq($name), c::updated_at.eq($now)))
+            .returning($crate::rows::chat_columns!(c))
+    }};
+}
+
+/// Deletes the owner's chat (its messages go with it: the foreign key cascades), returning it.
+macro_rules! delete_chat {
+    ($schema:ident, $owner:expr, $chat:expr) => {{
+        use $crate::schema::$schema::chat_conversation as c;
+        diesel::delete($crate::queries::owned_chat!($schema, $owner, $chat))
+            .returning($crate::rows::chat_columns!(c))
+    }};
+}
+
+/// Deletes those of the chats with ids `$ids` (a `Vec<i32>`) that are the owner's.
+macro_rules! delete_chats {
+    ($schema:ident, $owner:expr, $ids:expr) => {{
+        use $crate::schema::$schema::chat_conversation as c;
+        diesel::delete(
+            c::table
+                .filter(c::neptun_user_id.eq($owner.get()))
+                .filter(c::id.eq_any($ids)),
+        )
+    }};
+}
+
+/// Inside the caller's transaction, which holds the chat: reads the ids and actors of the
+/// chat's messages (oldest first), deletes those `$choose` picks, stamps the chat `$now` if any
+/// went, and evaluates to the deleted rows. `$($await)?` is `await` on the async backend.
+macro_rules! delete_chosen {
+    ($schema:ident, $conn:expr, $chat:expr, $choose:expr, $now:expr $(, $await:tt)?) => {{
+        use $crate::schema::$schema::{chat_conversation as c, chat_conversation_message as m};
+        let pairs: Vec<(i64, String)> = m::table
+            .filter(m::chat_conversation_id.eq($chat.get()))
+            .select((m::id, m::actor))
+            .order(m::id.asc())
+            .load($conn)
+            $(.$await)??;
+        let ids: Vec<i64> = $choose(&$crate::rows::id_actor_pairs(pairs)?)
+            .into_iter()
+            .map(chat_domain::MessageId::get)
+            .collect();
+        if ids.is_empty() {
+            Ok(Vec::new())
+        } else {
+            let rows: Vec<$crate::rows::MessageRow> = diesel::delete(m::table.filter(m::id.eq_any(ids)))
+                .returning($crate::rows::message_columns!(m))
+                .get_results($conn)
+                $(.$await)??;
+            diesel::update(c::table.find($chat.get()))
+                .set(c::updated_at.eq($now))
+                .execute($conn)
+                $(.$await)??;
+            Ok(rows)
+        }
+    }};
+}
+
+pub(crate) use {
+    any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
+    insert_user, messages_page_query, owned_chat, rename_chat,
+};

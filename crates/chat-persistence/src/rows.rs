@@ -3,7 +3,7 @@
 //! breaks a domain rule (possible only for rows seeded by hand) is an error, not a panic.
 
 use anyhow::Context as _;
-use chat_domain::{Actor, Chat, ChatError, ChatId, ChatMessage, MessageId, UserId};
+use chat_domain::{Actor, Chat, ChatError, ChatId, ChatMessage, MessageId, StoreFailure, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
@@ -115,7 +115,14 @@ pub fn id_actor_pairs(
 /// A chat row that may be missing: `ChatNotFound` then.
 pub fn into_chat(row: Option<ChatRow>, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
     let row = row.ok_or(ChatError::ChatNotFound { owner, chat })?;
-    Chat::try_from(row).map_err(ChatError::Unknown)
+    Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
+}
+
+/// The id the database gave a new user.
+pub fn into_user_id(id: i32) -> Result<UserId, StoreFailure> {
+    UserId::new(id.into())
+        .context("the database gave a user id out of range")
+        .map_err(StoreFailure::Unknown)
 }
 
 #[derive(Debug, Queryable)]

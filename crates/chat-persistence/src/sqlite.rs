@@ -8,9 +8,9 @@ use std::sync::Mutex;
 
 use anyhow::Context as _;
 use chat_domain::{
-    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatStore,
-    CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId, MessageListQuery,
-    NewChat, PostMessagesError, StoreError, UserId,
+    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
+    ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
+    MessageListQuery, NewChat, StoreFailure, UserId,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection as _;
@@ -19,21 +19,19 @@ use diesel::serialize::{IsNull, Output, ToSql};
 use diesel::sql_types::TimestamptzSqlite;
 use diesel::sqlite::Sqlite;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
-use diesel_async::{AsyncConnection, SimpleAsyncConnection};
 
-use crate::DatabaseSettings;
-use crate::fault::{Fault, create_chat_error, create_user_error};
+use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::migrate::run_sqlite_migrations;
-use crate::queries::{chats_page_query, messages_page_query, owned_chat};
-use crate::rows::{
-    ChatRow, MessageRow, chat_columns, convert, id_actor_pairs, into_chat, into_messages,
-    message_columns,
+use crate::queries::{
+    any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
+    insert_user, messages_page_query, owned_chat, rename_chat,
 };
-use crate::schema::sqlite::{chat_conversation, chat_conversation_message, neptun_user};
+use crate::rows::{
+    ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id, message_columns,
+};
+use crate::schema::sqlite::{chat_conversation, chat_conversation_message};
+use crate::{DatabaseSettings, pool};
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -88,7 +86,7 @@ fn connection_pragmas(busy_timeout_ms: u128) -> String {
 
 impl SqliteStore {
     pub fn new(target: &SqliteTarget, settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        let busy_timeout_ms = settings.busy_timeout.as_millis();
+        let pragmas = connection_pragmas(settings.busy_timeout.as_millis());
         let (open, keeper) = match target {
             SqliteTarget::File(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -105,31 +103,11 @@ impl SqliteStore {
                 let open = format!("file:/chat-service-{}?vfs=memdb", uuid::Uuid::new_v4());
                 let mut keeper = SqliteConnection::establish(&open)
                     .context("opening the in-memory SQLite database")?;
-                keeper.batch_execute(&connection_pragmas(busy_timeout_ms))?;
+                keeper.batch_execute(&pragmas)?;
                 (open, Some(Mutex::new(keeper)))
             }
         };
-        let mut config = ManagerConfig::default();
-        config.recycling_method = RecyclingMethod::Verified;
-        config.custom_setup = Box::new(move |url| {
-            let pragmas = connection_pragmas(busy_timeout_ms);
-            Box::pin(async move {
-                let mut conn = SqliteConn::establish(url).await?;
-                conn.batch_execute(&pragmas)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(conn)
-            })
-        });
-        let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(&open, config);
-        let pool = Pool::builder(manager)
-            .max_size(settings.pool_size)
-            .wait_timeout(Some(settings.pool_wait))
-            .create_timeout(Some(settings.connect_timeout))
-            .recycle_timeout(Some(settings.connect_timeout))
-            .runtime(deadpool::Runtime::Tokio1)
-            .build()
-            .context("building the SQLite pool")?;
+        let pool = pool::build(&open, pragmas, settings)?;
         Ok(Self {
             pool,
             open,
@@ -141,8 +119,14 @@ impl SqliteStore {
         run_sqlite_migrations(&self.open).await
     }
 
-    async fn conn(&self) -> Result<Object<SqliteConn>, Fault> {
-        Ok(self.pool.get().await?)
+    /// Runs `op` on a pooled connection, on a blocking thread: a failure to get the connection
+    /// is the store's; the query's own result is the caller's to judge.
+    async fn run<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
+    ) -> Result<QueryResult<T>, StoreFailure> {
+        let mut conn: Object<SqliteConn> = self.pool.get().await.map_err(pool_failure)?;
+        Ok(conn.spawn_blocking(op).await)
     }
 }
 
@@ -220,76 +204,45 @@ impl ChatStore for SqliteStore {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
+    ) -> Result<Vec<ChatMessage>, ChatError> {
         // One instant for the whole request.
         let now = now();
         let rows = new_message_rows(owner, chat, now, batch);
-        let mut conn = self.conn().await?;
         // IMMEDIATE takes the write lock first, so two writers wait for each other (busy
         // timeout) instead of deadlocking on a read lock each wants to upgrade.
-        let stored = conn
-            .spawn_blocking(move |conn| {
+        let stored = self
+            .run(move |conn| {
                 conn.immediate_transaction(|conn| append(conn, owner, chat, now, &rows))
             })
-            .await
-            .map_err(Fault::from)?;
-        let stored = stored.ok_or(PostMessagesError::ChatNotFound { owner, chat })?;
-        into_messages(stored).map_err(PostMessagesError::Unknown)
+            .await?
+            .map_err(failure)?;
+        let stored = stored.ok_or(ChatError::ChatNotFound { owner, chat })?;
+        Ok(into_messages(stored).map_err(StoreFailure::Unknown)?)
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
         let address = email.as_str().to_owned();
-        let mut conn = self.conn().await?;
-        let id: i32 = conn
-            .spawn_blocking(move |conn| {
-                diesel::insert_into(neptun_user::table)
-                    .values(neptun_user::primary_email.eq(address))
-                    .returning(neptun_user::id)
-                    .get_result(conn)
-            })
-            .await
+        let id: i32 = self
+            .run(move |conn| insert_user!(sqlite, address).get_result(conn))
+            .await?
             .map_err(|e| create_user_error(e, email))?;
-        UserId::new(id.into())
-            .context("the database gave a user id out of range")
-            .map_err(CreateUserError::Unknown)
+        Ok(into_user_id(id)?)
     }
 
     async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        let (name, model) = (
-            chat.name.as_str().to_owned(),
-            chat.model.as_str().to_owned(),
-        );
-        let (owner, now) = (chat.owner.get(), now());
-        let mut conn = self.conn().await?;
-        let row: ChatRow = conn
-            .spawn_blocking(move |conn| {
-                diesel::insert_into(chat_conversation::table)
-                    .values((
-                        chat_conversation::name.eq(name),
-                        chat_conversation::model.eq(model),
-                        chat_conversation::neptun_user_id.eq(owner),
-                        chat_conversation::created_at.eq(now),
-                        chat_conversation::updated_at.eq(now),
-                    ))
-                    .returning(chat_columns!(chat_conversation))
-                    .get_result(conn)
-            })
-            .await
+        let new = chat.clone();
+        let row: ChatRow = self
+            .run(move |conn| insert_chat!(sqlite, &new, now()).get_result(conn))
+            .await?
             .map_err(|e| create_chat_error(e, chat))?;
-        Chat::try_from(row).map_err(CreateChatError::Unknown)
+        Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
     }
 
-    async fn is_empty(&self) -> Result<bool, StoreError> {
-        let mut conn = self.conn().await?;
-        let any: Option<i32> = conn
-            .spawn_blocking(|conn| {
-                neptun_user::table
-                    .select(neptun_user::id)
-                    .first(conn)
-                    .optional()
-            })
-            .await
-            .map_err(Fault::from)?;
+    async fn is_empty(&self) -> Result<bool, StoreFailure> {
+        let any: Option<i32> = self
+            .run(|conn| any_user!(sqlite).first(conn).optional())
+            .await?
+            .map_err(failure)?;
         Ok(any.is_none())
     }
 
@@ -299,38 +252,23 @@ impl ChatStore for SqliteStore {
         order: ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
-    ) -> Result<Vec<Chat>, StoreError> {
+    ) -> Result<Vec<Chat>, StoreFailure> {
         let after = after.cloned();
-        let mut conn = self.conn().await?;
-        let rows: Vec<ChatRow> = conn
-            .spawn_blocking(move |conn| {
-                chats_page_query!(
-                    sqlite,
-                    Sqlite,
-                    SqliteTime,
-                    owner,
-                    order,
-                    after.as_ref(),
-                    limit
-                )
-                .load(conn)
+        let rows: Vec<ChatRow> = self
+            .run(move |conn| {
+                let after = after.as_ref();
+                chats_page_query!(sqlite, Sqlite, SqliteTime, owner, order, after, limit).load(conn)
             })
-            .await
-            .map_err(Fault::from)?;
-        convert(rows).map_err(StoreError::Unknown)
+            .await?
+            .map_err(failure)?;
+        convert(rows).map_err(StoreFailure::Unknown)
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        let mut conn = self.conn().await?;
-        let row = conn
-            .spawn_blocking(move |conn| {
-                owned_chat!(sqlite, owner, chat)
-                    .select(chat_columns!(chat_conversation))
-                    .first::<ChatRow>(conn)
-                    .optional()
-            })
-            .await
-            .map_err(Fault::from)?;
+        let row = self
+            .run(move |conn| get_chat!(sqlite, owner, chat).first(conn).optional())
+            .await?
+            .map_err(failure)?;
         into_chat(row, owner, chat)
     }
 
@@ -341,52 +279,39 @@ impl ChatStore for SqliteStore {
         name: &ChatName,
     ) -> Result<Chat, ChatError> {
         let name = name.as_str().to_owned();
-        let mut conn = self.conn().await?;
-        let row = conn
-            .spawn_blocking(move |conn| {
-                diesel::update(owned_chat!(sqlite, owner, chat))
-                    .set((
-                        chat_conversation::name.eq(name),
-                        chat_conversation::updated_at.eq(now()),
-                    ))
-                    .returning(chat_columns!(chat_conversation))
-                    .get_result::<ChatRow>(conn)
+        let row = self
+            .run(move |conn| {
+                rename_chat!(sqlite, owner, chat, name, now())
+                    .get_result(conn)
                     .optional()
             })
-            .await
-            .map_err(Fault::from)?;
+            .await?
+            .map_err(failure)?;
         into_chat(row, owner, chat)
     }
 
     async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        let mut conn = self.conn().await?;
-        // The messages go with it: the foreign key cascades (foreign_keys is on).
-        let row = conn
-            .spawn_blocking(move |conn| {
-                diesel::delete(owned_chat!(sqlite, owner, chat))
-                    .returning(chat_columns!(chat_conversation))
-                    .get_result::<ChatRow>(conn)
+        let row = self
+            .run(move |conn| {
+                delete_chat!(sqlite, owner, chat)
+                    .get_result(conn)
                     .optional()
             })
-            .await
-            .map_err(Fault::from)?;
+            .await?
+            .map_err(failure)?;
         into_chat(row, owner, chat)
     }
 
-    async fn delete_chats(&self, owner: UserId, chats: &[ChatId]) -> Result<u64, StoreError> {
-        let ids: Vec<i32> = chats.iter().map(|c| c.get()).collect();
-        let mut conn = self.conn().await?;
-        let deleted = conn
-            .spawn_blocking(move |conn| {
-                diesel::delete(
-                    chat_conversation::table
-                        .filter(chat_conversation::neptun_user_id.eq(owner.get()))
-                        .filter(chat_conversation::id.eq_any(ids)),
-                )
-                .execute(conn)
-            })
-            .await
-            .map_err(Fault::from)?;
+    async fn delete_chats(
+        &self,
+        owner: UserId,
+        chats: &ChatSelection,
+    ) -> Result<u64, StoreFailure> {
+        let ids: Vec<i32> = chats.ids().iter().map(|c| c.get()).collect();
+        let deleted = self
+            .run(move |conn| delete_chats!(sqlite, owner, ids).execute(conn))
+            .await?
+            .map_err(failure)?;
         Ok(deleted as u64)
     }
 
@@ -398,10 +323,9 @@ impl ChatStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<ChatMessage>, ChatError> {
         let query = *query;
-        let mut conn = self.conn().await?;
         // One read transaction: the chat check and the page see the same database.
-        let rows = conn
-            .spawn_blocking(move |conn| {
+        let rows = self
+            .run(move |conn| {
                 conn.transaction(|conn| {
                     if !is_owned(conn, owner, chat)? {
                         return Ok(None);
@@ -411,10 +335,10 @@ impl ChatStore for SqliteStore {
                         .map(Some)
                 })
             })
-            .await
-            .map_err(Fault::from)?;
+            .await?
+            .map_err(failure)?;
         let rows = rows.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        convert(rows).map_err(ChatError::Unknown)
+        Ok(convert(rows).map_err(StoreFailure::Unknown)?)
     }
 
     async fn delete_messages_where(
@@ -423,40 +347,20 @@ impl ChatStore for SqliteStore {
         chat: ChatId,
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        use chat_conversation_message as m;
-        let mut conn = self.conn().await?;
-        let deleted = conn
-            .spawn_blocking(move |conn| {
+        let deleted = self
+            .run(move |conn| {
                 // IMMEDIATE: the write lock first, so no writer slips in between read and delete.
                 conn.immediate_transaction(|conn| {
                     if !is_owned(conn, owner, chat)? {
                         return Ok(None);
                     }
-                    let pairs: Vec<(i64, String)> = m::table
-                        .filter(m::chat_conversation_id.eq(chat.get()))
-                        .select((m::id, m::actor))
-                        .order(m::id.asc())
-                        .load(conn)?;
-                    let ids: Vec<i64> = choose(&id_actor_pairs(pairs)?)
-                        .into_iter()
-                        .map(MessageId::get)
-                        .collect();
-                    if ids.is_empty() {
-                        return Ok(Some(Vec::new()));
-                    }
-                    let rows = diesel::delete(m::table.filter(m::id.eq_any(ids)))
-                        .returning(message_columns!(m))
-                        .get_results(conn)?;
-                    diesel::update(chat_conversation::table.find(chat.get()))
-                        .set(chat_conversation::updated_at.eq(now()))
-                        .execute(conn)?;
-                    Ok(Some(rows))
+                    delete_chosen!(sqlite, conn, chat, choose, now()).map(Some)
                 })
             })
-            .await
-            .map_err(Fault::from)?;
+            .await?
+            .map_err(failure)?;
         let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        into_messages(rows).map_err(ChatError::Unknown)
+        Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
     }
 }
 

@@ -3,9 +3,9 @@
 
 use anyhow::bail;
 use chat_domain::{
-    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatStore,
-    CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId, MessageListQuery,
-    NewChat, PostMessagesError, StoreError, UserId,
+    Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
+    ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
+    MessageListQuery, NewChat, StoreFailure, UserId,
 };
 use secrecy::ExposeSecret;
 
@@ -53,13 +53,22 @@ impl Store {
             Backend::Sqlite(target) => Self::Sqlite(SqliteStore::new(&target, settings)?),
         })
     }
+}
 
+/// Forwards a `ChatStore` method to the backend the store runs on.
+macro_rules! forward {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {
+        match $self {
+            Store::Postgres(s) => s.$method($($arg),*).await,
+            Store::Sqlite(s) => s.$method($($arg),*).await,
+        }
+    };
+}
+
+impl Store {
     /// Applies the pending migrations of the store's backend; returns the versions applied.
     pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        match self {
-            Self::Postgres(s) => s.migrate().await,
-            Self::Sqlite(s) => s.migrate().await,
-        }
+        forward!(self.migrate())
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -76,32 +85,20 @@ impl ChatStore for Store {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, PostMessagesError> {
-        match self {
-            Self::Postgres(s) => s.append_messages(owner, chat, batch).await,
-            Self::Sqlite(s) => s.append_messages(owner, chat, batch).await,
-        }
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        forward!(self.append_messages(owner, chat, batch))
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
-        match self {
-            Self::Postgres(s) => s.create_user(email).await,
-            Self::Sqlite(s) => s.create_user(email).await,
-        }
+        forward!(self.create_user(email))
     }
 
     async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        match self {
-            Self::Postgres(s) => s.create_chat(chat).await,
-            Self::Sqlite(s) => s.create_chat(chat).await,
-        }
+        forward!(self.create_chat(chat))
     }
 
-    async fn is_empty(&self) -> Result<bool, StoreError> {
-        match self {
-            Self::Postgres(s) => s.is_empty().await,
-            Self::Sqlite(s) => s.is_empty().await,
-        }
+    async fn is_empty(&self) -> Result<bool, StoreFailure> {
+        forward!(self.is_empty())
     }
 
     async fn list_chats(
@@ -110,18 +107,12 @@ impl ChatStore for Store {
         order: ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
-    ) -> Result<Vec<Chat>, StoreError> {
-        match self {
-            Self::Postgres(s) => s.list_chats(owner, order, after, limit).await,
-            Self::Sqlite(s) => s.list_chats(owner, order, after, limit).await,
-        }
+    ) -> Result<Vec<Chat>, StoreFailure> {
+        forward!(self.list_chats(owner, order, after, limit))
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        match self {
-            Self::Postgres(s) => s.get_chat(owner, chat).await,
-            Self::Sqlite(s) => s.get_chat(owner, chat).await,
-        }
+        forward!(self.get_chat(owner, chat))
     }
 
     async fn rename_chat(
@@ -130,24 +121,19 @@ impl ChatStore for Store {
         chat: ChatId,
         name: &ChatName,
     ) -> Result<Chat, ChatError> {
-        match self {
-            Self::Postgres(s) => s.rename_chat(owner, chat, name).await,
-            Self::Sqlite(s) => s.rename_chat(owner, chat, name).await,
-        }
+        forward!(self.rename_chat(owner, chat, name))
     }
 
     async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        match self {
-            Self::Postgres(s) => s.delete_chat(owner, chat).await,
-            Self::Sqlite(s) => s.delete_chat(owner, chat).await,
-        }
+        forward!(self.delete_chat(owner, chat))
     }
 
-    async fn delete_chats(&self, owner: UserId, chats: &[ChatId]) -> Result<u64, StoreError> {
-        match self {
-            Self::Postgres(s) => s.delete_chats(owner, chats).await,
-            Self::Sqlite(s) => s.delete_chats(owner, chats).await,
-        }
+    async fn delete_chats(
+        &self,
+        owner: UserId,
+        chats: &ChatSelection,
+    ) -> Result<u64, StoreFailure> {
+        forward!(self.delete_chats(owner, chats))
     }
 
     async fn list_messages(
@@ -157,10 +143,7 @@ impl ChatStore for Store {
         query: &MessageListQuery,
         limit: usize,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        match self {
-            Self::Postgres(s) => s.list_messages(owner, chat, query, limit).await,
-            Self::Sqlite(s) => s.list_messages(owner, chat, query, limit).await,
-        }
+        forward!(self.list_messages(owner, chat, query, limit))
     }
 
     async fn delete_messages_where(
@@ -169,10 +152,7 @@ impl ChatStore for Store {
         chat: ChatId,
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        match self {
-            Self::Postgres(s) => s.delete_messages_where(owner, chat, choose).await,
-            Self::Sqlite(s) => s.delete_messages_where(owner, chat, choose).await,
-        }
+        forward!(self.delete_messages_where(owner, chat, choose))
     }
 }
 

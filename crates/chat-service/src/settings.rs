@@ -10,8 +10,8 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use chat_domain::MessageLimits;
 use chat_http::HttpSettings;
-use chat_http::iron::{MIN_PASSWORD_LEN, Password};
 use chat_persistence::DatabaseSettings as StoreSettings;
+use chat_sessions::{MIN_PASSWORD_LEN, Password};
 use config::{Config, Environment as EnvSource, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -221,17 +221,7 @@ impl Settings {
         let session_password = Password::new(password).with_context(|| {
             format!("session.password must be at least {MIN_PASSWORD_LEN} characters")
         })?;
-        let previous_passwords = raw
-            .session
-            .previous_passwords
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| {
-                Password::new(p).with_context(|| {
-                    format!("session.previous_passwords[{i}] must be at least {MIN_PASSWORD_LEN} characters")
-                })
-            })
-            .collect::<anyhow::Result<_>>()?;
+        let previous_passwords = previous_passwords(raw.session.previous_passwords)?;
         if raw.database.pool_size == 0 {
             bail!("database.pool_size must be at least 1");
         }
@@ -261,6 +251,20 @@ impl Settings {
             log: raw.log,
         })
     }
+}
+
+/// Older session passwords, each checked as the current one is.
+fn previous_passwords(raw: Vec<SecretString>) -> anyhow::Result<Vec<Password>> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            Password::new(p).with_context(|| {
+                format!(
+                    "session.previous_passwords[{i}] must be at least {MIN_PASSWORD_LEN} characters"
+                )
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]

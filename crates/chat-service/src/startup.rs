@@ -8,8 +8,8 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use chat_domain::ChatService;
 use chat_http::middleware::{contract_errors, request_telemetry};
-use chat_http::session::IronSessions;
 use chat_persistence::Store;
+use chat_sessions::IronSessions;
 
 use crate::settings::Settings;
 

@@ -1,12 +1,12 @@
 //! Sessions, ownership and the order of the checks.
 
-use chat_http::iron::{self, Password};
+use chat_sessions::iron::{self, Password};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, assert_error, spawn_app, spawn_app_with};
 
-const VECTORS: &str = include_str!("../../../chat-http/tests/vectors/sessions.json");
+const VECTORS: &str = include_str!("../../../chat-sessions/tests/vectors/sessions.json");
 const CURRENT: &str = "vector-password-one-0123456789-abcdefghij";
 const PREVIOUS: &str = "vector-password-two-ZYXWVUTSRQ-9876543210";
 

@@ -92,19 +92,7 @@ pub fn unseal(
     if prefix != MAC_PREFIX {
         return Err(UnsealError::Malformed("wrong prefix"));
     }
-    if !expiration.is_empty() {
-        if !expiration.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(UnsealError::Malformed("invalid expiration"));
-        }
-        // iron compares JavaScript numbers; f64 gives the same answer for any digit string,
-        // including ones too long for an integer type.
-        let expires: f64 = expiration
-            .parse()
-            .map_err(|_| UnsealError::Malformed("invalid expiration"))?;
-        if expires <= (now_ms - skew_ms) as f64 {
-            return Err(UnsealError::Expired);
-        }
-    }
+    check_expiry(expiration, now_ms, skew_ms)?;
     let mac_base_len = sealed.len() - mac_salt.len() - mac.len() - 2;
     let mac_base = &sealed[..mac_base_len];
     let given_mac = B64.decode(mac).map_err(|_| UnsealError::BadMac)?;
@@ -131,6 +119,25 @@ pub fn unseal(
         .map_err(|_| UnsealError::Malformed("iv is not 16 bytes"))?
         .decrypt_padded_vec::<Pkcs7>(&ciphertext)
         .map_err(|_| UnsealError::Malformed("payload does not decrypt"))
+}
+
+/// Refuses a seal whose expiry (empty: none) is at or before `now_ms - skew_ms`.
+fn check_expiry(expiration: &str, now_ms: i64, skew_ms: i64) -> Result<(), UnsealError> {
+    if expiration.is_empty() {
+        return Ok(());
+    }
+    if !expiration.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(UnsealError::Malformed("invalid expiration"));
+    }
+    // iron compares JavaScript numbers; f64 gives the same answer for any digit string,
+    // including ones too long for an integer type.
+    let expires: f64 = expiration
+        .parse()
+        .map_err(|_| UnsealError::Malformed("invalid expiration"))?;
+    if expires <= (now_ms - skew_ms) as f64 {
+        return Err(UnsealError::Expired);
+    }
+    Ok(())
 }
 
 /// Seals `plaintext` as iron does, with fresh random salts and IV. `expires_at_ms`, when given,

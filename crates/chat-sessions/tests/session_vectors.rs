@@ -2,8 +2,7 @@
 //! copy of `shared/vectors/sessions.json`) is accepted or refused exactly as it says.
 
 use chat_domain::SessionVerifier;
-use chat_http::iron::Password;
-use chat_http::session::IronSessions;
+use chat_sessions::{IronSessions, Password};
 use secrecy::SecretString;
 use serde_json::Value;
 

@@ -1,0 +1,26 @@
+//! Answers for requests no route takes, in the contract's shape.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, ResponseError as _, web};
+
+use crate::error::ApiError;
+
+/// An unknown path.
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::for_status(StatusCode::NOT_FOUND))
+}
+
+/// The answer for a known path and an unknown method, naming the methods the path has.
+pub fn method_not_allowed(allow: &[&str]) -> actix_web::Route {
+    let allow = allow.join(", ");
+    web::to(move || {
+        let allow = allow.clone();
+        async move {
+            let mut res = ApiError::for_status(StatusCode::METHOD_NOT_ALLOWED).error_response();
+            if let Ok(value) = header::HeaderValue::from_str(&allow) {
+                res.headers_mut().insert(header::ALLOW, value);
+            }
+            res
+        }
+    })
+}

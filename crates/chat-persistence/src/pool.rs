@@ -1,0 +1,44 @@
+//! The connection pool both backends use: deadpool over diesel-async connections, each set up
+//! by a batch of statements when it is opened, checked on checkout.
+
+use anyhow::Context as _;
+use diesel_async::SimpleAsyncConnection;
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
+};
+
+use crate::DatabaseSettings;
+
+/// A pool of connections to `url`, each of which runs `setup` (SQL) once when it is opened.
+/// No connection is opened until one is needed, so the service starts (and answers 503) while
+/// the database is away, and heals when it is back.
+pub fn build<C>(url: &str, setup: String, settings: &DatabaseSettings) -> anyhow::Result<Pool<C>>
+where
+    C: PoolableConnection + SimpleAsyncConnection + Send + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
+{
+    let mut config = ManagerConfig::default();
+    // Checked on every checkout, so a connection broken by a database restart is replaced
+    // instead of failing a request.
+    config.recycling_method = RecyclingMethod::Verified;
+    config.custom_setup = Box::new(move |url| {
+        let setup = setup.clone();
+        Box::pin(async move {
+            let mut conn = C::establish(url).await?;
+            conn.batch_execute(&setup)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::<C>::new_with_config(url, config);
+    Pool::builder(manager)
+        .max_size(settings.pool_size)
+        .wait_timeout(Some(settings.pool_wait))
+        .create_timeout(Some(settings.connect_timeout))
+        .recycle_timeout(Some(settings.connect_timeout))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .context("building the connection pool")
+}
