@@ -23,7 +23,7 @@ pub use message::{
 };
 pub use paging::{
     ChatCursor, ChatListQuery, ChatOrder, ChatPage, ChatSortField, Direction, InvalidOrder,
-    MessageListQuery, MessagePage, PageLimit, PageLimitError, SortKey,
+    MessageListQuery, MessagePage, PageLimit, PageLimitError, SortBy, SortKey,
 };
 pub use ports::{ChatStore, SessionVerifier};
 pub use service::{Caller, ChatService};

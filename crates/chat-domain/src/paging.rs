@@ -67,26 +67,51 @@ impl ChatSortField {
     }
 }
 
-/// `column:direction`, e.g. `updated_at:desc` (the default: newest activity first). Rows that
-/// tie on the column are ordered by id in the same direction.
+/// One `column:direction` pair of an order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ChatOrder {
+pub struct SortBy {
     pub field: ChatSortField,
     pub direction: Direction,
 }
 
+/// The app's `order_by`: `column:direction` pairs, comma-separated, most significant first,
+/// each column at most once (`updated_at:asc,name:desc`). Rows that tie on every pair are
+/// ordered by id, in the last pair's direction.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ChatOrder(Vec<SortBy>);
+
+impl ChatOrder {
+    pub fn keys(&self) -> &[SortBy] {
+        &self.0
+    }
+
+    /// The direction of the final tie-break by id.
+    pub fn id_direction(&self) -> Direction {
+        self.0.last().map_or(Direction::Desc, |key| key.direction)
+    }
+}
+
 impl Default for ChatOrder {
+    /// The app's default: newest activity first, then by name.
     fn default() -> Self {
-        Self {
-            field: ChatSortField::UpdatedAt,
-            direction: Direction::Desc,
-        }
+        Self(vec![
+            SortBy {
+                field: ChatSortField::UpdatedAt,
+                direction: Direction::Desc,
+            },
+            SortBy {
+                field: ChatSortField::Name,
+                direction: Direction::Desc,
+            },
+        ])
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "order_by must be one column:direction pair; columns: id, name, model, created_at, updated_at; directions: asc, desc"
+    "order_by must be column:direction pairs separated by commas, each column at most once; \
+     columns: {columns}; directions: asc, desc",
+    columns = ChatSortField::ALL.map(ChatSortField::as_str).join(", ")
 )]
 pub struct InvalidOrder;
 
@@ -94,23 +119,34 @@ impl FromStr for ChatOrder {
     type Err = InvalidOrder;
 
     fn from_str(s: &str) -> Result<Self, InvalidOrder> {
-        let (field, direction) = s.split_once(':').ok_or(InvalidOrder)?;
-        let field = ChatSortField::ALL
-            .into_iter()
-            .find(|f| f.as_str() == field)
-            .ok_or(InvalidOrder)?;
-        let direction = direction.parse().map_err(|()| InvalidOrder)?;
-        Ok(Self { field, direction })
+        let mut keys: Vec<SortBy> = Vec::new();
+        for pair in s.split(',') {
+            let (field, direction) = pair.split_once(':').ok_or(InvalidOrder)?;
+            let field = ChatSortField::ALL
+                .into_iter()
+                .find(|f| f.as_str() == field)
+                .ok_or(InvalidOrder)?;
+            let direction = direction.parse().map_err(|()| InvalidOrder)?;
+            if keys.iter().any(|k| k.field == field) {
+                return Err(InvalidOrder);
+            }
+            keys.push(SortBy { field, direction });
+        }
+        Ok(Self(keys))
     }
 }
 
 impl fmt::Display for ChatOrder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.field.as_str(), self.direction.as_str())
+        for (i, key) in self.0.iter().enumerate() {
+            let sep = if i == 0 { "" } else { "," };
+            write!(f, "{sep}{}:{}", key.field.as_str(), key.direction.as_str())?;
+        }
+        Ok(())
     }
 }
 
-/// The value of the sort column in the last row of a page.
+/// The value of one sort column in the last row of a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SortKey {
     /// Ordering by id: the id is the whole key.
@@ -119,35 +155,21 @@ pub enum SortKey {
     Time(DateTime<Utc>),
 }
 
-/// Where the next page of chats starts: after the row with this key and id, in this order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChatCursor {
-    pub order: ChatOrder,
-    pub key: SortKey,
-    pub id: ChatId,
-}
-
-impl ChatCursor {
-    /// The cursor that continues after `chat` in `order`.
-    pub fn after(chat: &Chat, order: ChatOrder) -> Self {
-        let key = match order.field {
+impl SortKey {
+    fn of(chat: &Chat, field: ChatSortField) -> Self {
+        match field {
             ChatSortField::Id => SortKey::Id,
             ChatSortField::Name => SortKey::Text(chat.name.clone()),
             ChatSortField::Model => SortKey::Text(chat.model.clone()),
             ChatSortField::CreatedAt => SortKey::Time(chat.created_at),
             ChatSortField::UpdatedAt => SortKey::Time(chat.updated_at),
-        };
-        Self {
-            order,
-            key,
-            id: chat.id,
         }
     }
 
-    /// Whether the key's kind is the one the order's column has (a cursor from elsewhere may lie).
-    pub fn fits(&self) -> bool {
+    /// Whether the key's kind is the one `field` has (a cursor from elsewhere may lie).
+    fn fits(&self, field: ChatSortField) -> bool {
         matches!(
-            (self.order.field, &self.key),
+            (field, self),
             (ChatSortField::Id, SortKey::Id)
                 | (ChatSortField::Name | ChatSortField::Model, SortKey::Text(_))
                 | (
@@ -155,6 +177,42 @@ impl ChatCursor {
                     SortKey::Time(_)
                 )
         )
+    }
+}
+
+/// Where the next page of chats starts: after the row with these keys (one per pair of the
+/// order) and this id, in this order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatCursor {
+    pub order: ChatOrder,
+    pub keys: Vec<SortKey>,
+    pub id: ChatId,
+}
+
+impl ChatCursor {
+    /// The cursor that continues after `chat` in `order`.
+    pub fn after(chat: &Chat, order: &ChatOrder) -> Self {
+        let keys = order
+            .keys()
+            .iter()
+            .map(|k| SortKey::of(chat, k.field))
+            .collect();
+        Self {
+            order: order.clone(),
+            keys,
+            id: chat.id,
+        }
+    }
+
+    /// Whether there is a key for each pair of the order, of the kind its column has.
+    pub fn fits(&self) -> bool {
+        self.keys.len() == self.order.keys().len()
+            && self
+                .order
+                .keys()
+                .iter()
+                .zip(&self.keys)
+                .all(|(sort, key)| key.fits(sort.field))
     }
 }
 
@@ -171,10 +229,18 @@ pub enum PageLimitError {
 }
 
 impl PageLimit {
-    pub const CHATS_DEFAULT: usize = 50;
+    /// The most an explicit `limit` may ask for.
     pub const CHATS_MAX: usize = 200;
-    pub const MESSAGES_DEFAULT: usize = 100;
     pub const MESSAGES_MAX: usize = 1000;
+    /// How many rows a read without `limit` returns at most before it pages: the app reads
+    /// whole chats and whole chat lists, so a client that does not page gets everything up to
+    /// this ceiling (a setting; this is its default).
+    pub const DEFAULT_CEILING: PageLimit = PageLimit(10_000);
+
+    /// What a read without `limit` gets: everything, up to `ceiling` rows.
+    pub fn whole(ceiling: PageLimit) -> Self {
+        ceiling
+    }
 
     pub fn new(value: u64, max: usize) -> Result<Self, PageLimitError> {
         if value == 0 {
@@ -209,7 +275,7 @@ pub struct ChatPage {
 impl ChatPage {
     /// Builds a page from up to `limit + 1` rows (one more than a page, to know whether more
     /// exist without counting).
-    pub fn from_rows(mut chats: Vec<Chat>, limit: PageLimit, order: ChatOrder) -> Self {
+    pub fn from_rows(mut chats: Vec<Chat>, limit: PageLimit, order: &ChatOrder) -> Self {
         let more = chats.len() > limit.get();
         chats.truncate(limit.get());
         let next = more
@@ -302,17 +368,21 @@ mod tests {
     #[test]
     fn orders_parse_from_an_allow_list() {
         assert_eq!(
-            "updated_at:desc".parse::<ChatOrder>(),
+            "updated_at:desc,name:desc".parse::<ChatOrder>(),
             Ok(ChatOrder::default())
         );
         let order: ChatOrder = "name:asc".parse().unwrap();
         assert_eq!(order.to_string(), "name:asc");
+        let order: ChatOrder = "updated_at:asc,name:desc".parse().unwrap();
+        assert_eq!(order.to_string(), "updated_at:asc,name:desc");
+        assert_eq!(order.id_direction(), Direction::Desc);
         for bad in [
             "",
             "name",
             "name:up",
             "password:asc",
-            "name:asc,id:desc",
+            "name:asc,name:desc",
+            "name:asc,",
             "NAME:asc",
         ] {
             assert_eq!(bad.parse::<ChatOrder>(), Err(InvalidOrder), "{bad}");
@@ -337,12 +407,18 @@ mod tests {
     fn a_page_knows_whether_more_follow() {
         let limit = PageLimit::new(2, 10).unwrap();
         let order: ChatOrder = "name:asc".parse().unwrap();
-        let page =
-            ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b"), chat(3, "c")], limit, order);
+        let page = ChatPage::from_rows(
+            vec![chat(1, "a"), chat(2, "b"), chat(3, "c")],
+            limit,
+            &order,
+        );
         assert_eq!(page.chats.len(), 2);
         let next = page.next.unwrap();
-        assert_eq!((next.key, next.id.get()), (SortKey::Text("b".into()), 2));
-        let last = ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b")], limit, order);
+        assert_eq!(
+            (next.keys, next.id.get()),
+            (vec![SortKey::Text("b".into())], 2)
+        );
+        let last = ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b")], limit, &order);
         assert_eq!(last.next, None);
     }
 
@@ -377,10 +453,12 @@ mod tests {
 
     #[test]
     fn cursors_must_fit_their_order() {
-        let order: ChatOrder = "created_at:asc".parse().unwrap();
-        let mut cursor = ChatCursor::after(&chat(1, "a"), order);
+        let order: ChatOrder = "created_at:asc,name:desc".parse().unwrap();
+        let mut cursor = ChatCursor::after(&chat(1, "a"), &order);
         assert!(cursor.fits());
-        cursor.key = SortKey::Text("x".into());
+        cursor.keys[0] = SortKey::Text("x".into());
+        assert!(!cursor.fits());
+        cursor.keys.truncate(1);
         assert!(!cursor.fits());
     }
 }

@@ -44,7 +44,7 @@ pub trait ChatStore: Send + Sync + 'static {
     fn list_chats(
         &self,
         owner: UserId,
-        order: ChatOrder,
+        order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
     ) -> impl Future<Output = Result<Vec<Chat>, StoreFailure>> + Send;

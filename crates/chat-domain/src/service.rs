@@ -90,12 +90,12 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
             .store
             .list_chats(
                 caller.owner(),
-                query.order,
+                &query.order,
                 query.after.as_ref(),
                 query.limit.get() + 1,
             )
             .await?;
-        Ok(ChatPage::from_rows(rows, query.limit, query.order))
+        Ok(ChatPage::from_rows(rows, query.limit, &query.order))
     }
 
     /// A new chat of the caller's.
@@ -228,7 +228,7 @@ mod tests {
         async fn list_chats(
             &self,
             _: UserId,
-            _: crate::paging::ChatOrder,
+            _: &crate::paging::ChatOrder,
             _: Option<&crate::paging::ChatCursor>,
             _: usize,
         ) -> Result<Vec<Chat>, StoreFailure> {

@@ -21,7 +21,7 @@ pub mod wire;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chat_domain::{ChatService, ChatStore, SessionVerifier};
+use chat_domain::{ChatService, ChatStore, PageLimit, SessionVerifier};
 use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -32,13 +32,24 @@ pub use error::ApiError;
 pub struct HttpSettings {
     /// The largest request body accepted; larger ones are answered 413.
     pub max_body_bytes: usize,
+    /// How many rows a list read without `limit` answers at most before it pages.
+    pub read_ceiling: PageLimit,
 }
 
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             max_body_bytes: 2 * 1024 * 1024,
+            read_ceiling: PageLimit::DEFAULT_CEILING,
         }
+    }
+}
+
+impl HttpSettings {
+    /// The settings the routes were registered with.
+    pub fn of(req: &actix_web::HttpRequest) -> Self {
+        req.app_data::<web::Data<HttpSettings>>()
+            .map_or_else(Self::default, |s| s.get_ref().clone())
     }
 }
 

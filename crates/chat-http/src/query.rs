@@ -28,15 +28,15 @@ impl Params {
     }
 }
 
-/// `limit`: `default` when absent, else 1 to `max`.
+/// `limit`: 1 to `max`; when absent, the whole list up to the ceiling `read_ceiling`.
 pub fn limit(
     raw: Option<&str>,
-    default: usize,
+    read_ceiling: PageLimit,
     max: usize,
     issues: &mut Issues,
 ) -> Option<PageLimit> {
     let Some(raw) = raw else {
-        return PageLimit::new(default as u64, max).ok();
+        return Some(PageLimit::whole(read_ceiling));
     };
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
         issues.push(Issue::invalid_type_named(at("limit"), "number", "nan"));
@@ -71,14 +71,16 @@ pub fn param(name: &str, schema: ObjectBuilder, description: &str) -> Parameter 
 }
 
 /// `limit`, for the document.
-pub fn limit_param(default: usize, max: usize) -> Parameter {
+pub fn limit_param(max: usize) -> Parameter {
     use utoipa::openapi::{KnownFormat, SchemaFormat, Type};
     let schema = ObjectBuilder::new()
         .schema_type(Type::Integer)
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
         .minimum(Some(1))
         .maximum(Some(max));
-    param("limit", schema, &format!("Page size; default {default}"))
+    let doc = "Page size; without it, the whole list, up to `limits.read_ceiling` rows \
+               (default 10000), then pages";
+    param("limit", schema, doc)
 }
 
 /// A `Link` header value for the next page: this request's path with `query`.

@@ -133,7 +133,7 @@ impl ChatStore for PgStore {
     async fn list_chats(
         &self,
         owner: UserId,
-        order: ChatOrder,
+        order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
     ) -> Result<Vec<Chat>, StoreFailure> {

@@ -3,58 +3,93 @@
 //! order column comes from the domain's allow-list, never from a string. `$now` is the
 //! backend's "now" (PostgreSQL's transaction time; a fixed-format instant on SQLite).
 
-/// `owner`'s chats in `order` after `cursor` (a keyset: `(column, id)` beyond the cursor's),
-/// at most `limit`. `$time` turns a `DateTime<Utc>` into the backend's bind value.
+/// `owner`'s chats in `order` after `cursor`, at most `limit`. The keyset condition for keys
+/// `k1..kn` and the id is "beyond on k1, or equal on k1 and beyond on k2, ..., or equal on all
+/// and beyond on id", each "beyond" in its own pair's direction. `$time` turns a
+/// `DateTime<Utc>` into the backend's bind value.
 macro_rules! chats_page_query {
     ($schema:ident, $db:ty, $time:path, $owner:expr, $order:expr, $cursor:expr, $limit:expr) => {{
         use chat_domain::{ChatSortField as F, Direction, SortKey};
+        use diesel::sql_types::Bool;
         use $crate::schema::$schema::chat_conversation as c;
-        let order: chat_domain::ChatOrder = $order;
-        let asc = order.direction == Direction::Asc;
+        type Cond = Box<dyn BoxableExpression<c::table, $db, SqlType = Bool>>;
+        let order: &chat_domain::ChatOrder = $order;
         let mut q = c::table
             .filter(c::neptun_user_id.eq($owner.get()))
             .select($crate::rows::chat_columns!(c))
             .into_boxed::<$db>();
-        /// Rows strictly beyond `(value, id)` in the page's direction.
-        macro_rules! beyond {
-            ($col:expr, $value:expr, $id:expr) => {
-                if asc {
-                    q.filter(
-                        $col.gt($value.clone())
-                            .or($col.eq($value).and(c::id.gt($id))),
-                    )
+        /// `(equal, beyond)` for column `$col` at `$value`, beyond in direction `$asc`.
+        macro_rules! compare {
+            ($col:expr, $value:expr, $asc:expr) => {{
+                let equal: Cond = Box::new($col.eq($value.clone()));
+                let beyond: Cond = if $asc {
+                    Box::new($col.gt($value))
                 } else {
-                    q.filter(
-                        $col.lt($value.clone())
-                            .or($col.eq($value).and(c::id.lt($id))),
-                    )
-                }
-            };
+                    Box::new($col.lt($value))
+                };
+                (equal, beyond)
+            }};
         }
         if let Some(cursor) = $cursor {
-            let id = cursor.id.get();
-            q = match (order.field, &cursor.key) {
-                (F::Id, _) if asc => q.filter(c::id.gt(id)),
-                (F::Id, _) => q.filter(c::id.lt(id)),
-                (F::Name, SortKey::Text(v)) => beyond!(c::name, v.clone(), id),
-                (F::Model, SortKey::Text(v)) => beyond!(c::model, v.clone(), id),
-                (F::CreatedAt, SortKey::Time(t)) => beyond!(c::created_at, $time(*t), id),
-                (F::UpdatedAt, SortKey::Time(t)) => beyond!(c::updated_at, $time(*t), id),
-                // The HTTP adapter refuses such cursors; an empty page is the safe answer.
-                _ => q.filter(c::id.lt(0)),
+            let cursor: &chat_domain::ChatCursor = cursor;
+            let id_asc = order.id_direction() == Direction::Asc;
+            let mut all_equal: Option<Cond> = None;
+            let mut any_beyond: Option<Cond> = None;
+            let keys = order.keys().iter().zip(&cursor.keys);
+            let pairs = keys.map(|(sort, key)| {
+                let asc = sort.direction == Direction::Asc;
+                match (sort.field, key) {
+                    (F::Name, SortKey::Text(v)) => Some(compare!(c::name, v.clone(), asc)),
+                    (F::Model, SortKey::Text(v)) => Some(compare!(c::model, v.clone(), asc)),
+                    (F::CreatedAt, SortKey::Time(t)) => {
+                        Some(compare!(c::created_at, $time(*t), asc))
+                    }
+                    (F::UpdatedAt, SortKey::Time(t)) => {
+                        Some(compare!(c::updated_at, $time(*t), asc))
+                    }
+                    (F::Id, _) => Some(compare!(c::id, cursor.id.get(), asc)),
+                    // A cursor whose keys do not fit its order: the HTTP adapter refuses these.
+                    _ => None,
+                }
+            });
+            let id_pair = std::iter::once(Some(compare!(c::id, cursor.id.get(), id_asc)));
+            for pair in pairs.chain(id_pair) {
+                let Some((equal, beyond)) = pair else {
+                    any_beyond = Some(Box::new(c::id.lt(0)));
+                    break;
+                };
+                let term: Cond = match all_equal.take() {
+                    Some(prefix) => Box::new(prefix.and(beyond)),
+                    None => beyond,
+                };
+                any_beyond = Some(match any_beyond.take() {
+                    Some(any) => Box::new(any.or(term)),
+                    None => term,
+                });
+                all_equal = Some(equal);
+            }
+            if let Some(condition) = any_beyond {
+                q = q.filter(condition);
+            }
+        }
+        for sort in order.keys() {
+            let asc = sort.direction == Direction::Asc;
+            q = match (sort.field, asc) {
+                (F::Id, true) => q.then_order_by(c::id.asc()),
+                (F::Id, false) => q.then_order_by(c::id.desc()),
+                (F::Name, true) => q.then_order_by(c::name.asc()),
+                (F::Name, false) => q.then_order_by(c::name.desc()),
+                (F::Model, true) => q.then_order_by(c::model.asc()),
+                (F::Model, false) => q.then_order_by(c::model.desc()),
+                (F::CreatedAt, true) => q.then_order_by(c::created_at.asc()),
+                (F::CreatedAt, false) => q.then_order_by(c::created_at.desc()),
+                (F::UpdatedAt, true) => q.then_order_by(c::updated_at.asc()),
+                (F::UpdatedAt, false) => q.then_order_by(c::updated_at.desc()),
             };
         }
-        q = match (order.field, asc) {
-            (F::Id, true) => q.order(c::id.asc()),
-            (F::Id, false) => q.order(c::id.desc()),
-            (F::Name, true) => q.order((c::name.asc(), c::id.asc())),
-            (F::Name, false) => q.order((c::name.desc(), c::id.desc())),
-            (F::Model, true) => q.order((c::model.asc(), c::id.asc())),
-            (F::Model, false) => q.order((c::model.desc(), c::id.desc())),
-            (F::CreatedAt, true) => q.order((c::created_at.asc(), c::id.asc())),
-            (F::CreatedAt, false) => q.order((c::created_at.desc(), c::id.desc())),
-            (F::UpdatedAt, true) => q.order((c::updated_at.asc(), c::id.asc())),
-            (F::UpdatedAt, false) => q.order((c::updated_at.desc(), c::id.desc())),
+        q = match order.id_direction() {
+            Direction::Asc => q.then_order_by(c::id.asc()),
+            Direction::Desc => q.then_order_by(c::id.desc()),
         };
         q.limit(i64::try_from($limit).unwrap_or(i64::MAX))
     }};

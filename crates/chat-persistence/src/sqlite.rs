@@ -249,15 +249,16 @@ impl ChatStore for SqliteStore {
     async fn list_chats(
         &self,
         owner: UserId,
-        order: ChatOrder,
+        order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
     ) -> Result<Vec<Chat>, StoreFailure> {
-        let after = after.cloned();
+        let (order, after) = (order.clone(), after.cloned());
         let rows: Vec<ChatRow> = self
             .run(move |conn| {
                 let after = after.as_ref();
-                chats_page_query!(sqlite, Sqlite, SqliteTime, owner, order, after, limit).load(conn)
+                chats_page_query!(sqlite, Sqlite, SqliteTime, owner, &order, after, limit)
+                    .load(conn)
             })
             .await?
             .map_err(failure)?;

@@ -104,7 +104,7 @@ impl ChatStore for Store {
     async fn list_chats(
         &self,
         owner: UserId,
-        order: ChatOrder,
+        order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
     ) -> Result<Vec<Chat>, StoreFailure> {

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use chat_domain::MessageLimits;
+use chat_domain::{MessageLimits, PageLimit};
 use chat_http::HttpSettings;
 use chat_persistence::DatabaseSettings as StoreSettings;
 use chat_sessions::{MIN_PASSWORD_LEN, Password};
@@ -106,6 +106,7 @@ where
 #[derive(Debug, Clone, Deserialize)]
 pub struct LimitSettings {
     pub max_body_bytes: usize,
+    pub read_ceiling: u64,
     pub max_message_chars: usize,
     pub max_batch: usize,
 }
@@ -247,6 +248,8 @@ impl Settings {
             limits,
             http: HttpSettings {
                 max_body_bytes: raw.limits.max_body_bytes,
+                read_ceiling: PageLimit::new(raw.limits.read_ceiling, usize::MAX)
+                    .context("limits.read_ceiling must be at least 1")?,
             },
             log: raw.log,
         })

@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::{ObjectBuilder, Type};
 
+use crate::HttpSettings;
 use crate::error::ApiError;
 use crate::issue::{Issue, Issues, at};
 use crate::query::{Params, limit, limit_param, param};
@@ -21,7 +22,11 @@ pub const INVALID_CHAT_QUERY: &str =
     "Bad Request. Invalid query parameters(order_by | limit | cursor).";
 
 /// The parsed query; the document's description of it is its `IntoParams`.
-pub struct ChatListParams(pub ChatListQuery);
+pub struct ChatListParams {
+    pub query: ChatListQuery,
+    /// Whether the client asked for a page size (else the whole list, up to the ceiling).
+    limit_given: bool,
+}
 
 impl ChatListParams {
     pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
@@ -34,40 +39,45 @@ impl ChatListParams {
                 .map_err(|e| issues.push(Issue::invalid_string(at("order_by"), &e.to_string())))
                 .ok(),
         };
+        let ceiling = HttpSettings::of(req).read_ceiling;
         let limit = limit(
             params.get("limit"),
-            PageLimit::CHATS_DEFAULT,
+            ceiling,
             PageLimit::CHATS_MAX,
             &mut issues,
         );
-        let after = match (params.get("cursor"), order) {
+        let after = match (params.get("cursor"), &order) {
             (Some(raw), Some(order)) => cursor(raw, order, &mut issues),
             _ => None,
         };
         match (order, limit) {
-            (Some(order), Some(limit)) if issues.is_empty() => Ok(Self(ChatListQuery {
-                order,
-                limit,
-                after,
-            })),
+            (Some(order), Some(limit)) if issues.is_empty() => Ok(Self {
+                query: ChatListQuery {
+                    order,
+                    limit,
+                    after,
+                },
+                limit_given: params.get("limit").is_some(),
+            }),
             _ => Err(ApiError::bad_request(INVALID_CHAT_QUERY, issues.into_vec())),
         }
     }
 
-    /// The query string of the page after `query`'s, for a `Link` to it.
-    pub fn next_query(query: &ChatListQuery, cursor: String) -> Vec<(&'static str, String)> {
-        vec![
-            ("order_by", query.order.to_string()),
-            ("limit", query.limit.get().to_string()),
-            ("cursor", cursor),
-        ]
+    /// The query string of the next page, for a `Link` to it.
+    pub fn next_query(&self, cursor: String) -> Vec<(&'static str, String)> {
+        let mut params = vec![("order_by", self.query.order.to_string())];
+        if self.limit_given {
+            params.push(("limit", self.query.limit.get().to_string()));
+        }
+        params.push(("cursor", cursor));
+        params
     }
 }
 
 /// The cursor `raw`, if it is one this service made for `order`.
-fn cursor(raw: &str, order: ChatOrder, issues: &mut Issues) -> Option<ChatCursor> {
+fn cursor(raw: &str, order: &ChatOrder, issues: &mut Issues) -> Option<ChatCursor> {
     match decode_cursor(raw) {
-        Some(cursor) if cursor.order == order => Some(cursor),
+        Some(cursor) if &cursor.order == order => Some(cursor),
         Some(_) => {
             let message = "The cursor belongs to another order_by";
             issues.push(Issue::invalid_string(at("cursor"), message));
@@ -85,7 +95,8 @@ impl IntoParams for ChatListParams {
         let names = |all: &[&str]| all.join("|");
         let fields = ChatSortField::ALL.map(ChatSortField::as_str);
         let directions = [Direction::Asc, Direction::Desc].map(Direction::as_str);
-        let pattern = format!("^({}):({})$", names(&fields), names(&directions));
+        let pair = format!("({}):({})", names(&fields), names(&directions));
+        let pattern = format!("^{pair}(,{pair})*$");
         let order_by = ObjectBuilder::new()
             .schema_type(Type::String)
             .pattern(Some(pattern));
@@ -94,9 +105,12 @@ impl IntoParams for ChatListParams {
             param(
                 "order_by",
                 order_by,
-                &format!("One column:direction pair; default {default}"),
+                &format!(
+                    "column:direction pairs, comma-separated, most significant first; \
+                     default {default}"
+                ),
             ),
-            limit_param(PageLimit::CHATS_DEFAULT, PageLimit::CHATS_MAX),
+            limit_param(PageLimit::CHATS_MAX),
             param(
                 "cursor",
                 ObjectBuilder::new().schema_type(Type::String),
@@ -106,16 +120,20 @@ impl IntoParams for ChatListParams {
     }
 }
 
-/// A cursor as clients see it: opaque base64url of `{"o": order, "k": key, "i": id}`.
+/// A cursor as clients see it: opaque base64url of `{"o": order, "k": [key, ...], "i": id}`.
 pub fn encode_cursor(cursor: &ChatCursor) -> String {
-    let key = match &cursor.key {
+    let keys: Vec<Value> = cursor.keys.iter().map(encode_key).collect();
+    let body = json!({"o": cursor.order.to_string(), "k": keys, "i": cursor.id.get()});
+    B64.encode(body.to_string())
+}
+
+fn encode_key(key: &SortKey) -> Value {
+    match key {
         SortKey::Id => Value::Null,
         SortKey::Text(text) => json!(text),
         // Full precision: a page boundary between rows of the same millisecond must hold.
         SortKey::Time(t) => json!(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
-    };
-    let body = json!({"o": cursor.order.to_string(), "k": key, "i": cursor.id.get()});
-    B64.encode(body.to_string())
+    }
 }
 
 /// The cursor `raw` encodes, if it is one this service made (and fits its order).
@@ -124,8 +142,19 @@ pub fn decode_cursor(raw: &str) -> Option<ChatCursor> {
     let value: Value = serde_json::from_slice(&bytes).ok()?;
     let order: ChatOrder = value.get("o")?.as_str()?.parse().ok()?;
     let id = ChatId::new(value.get("i")?.as_i64()?).ok()?;
-    let key = value.get("k")?;
-    let key = match order.field {
+    let raw_keys = value.get("k")?.as_array()?;
+    let keys = order
+        .keys()
+        .iter()
+        .zip(raw_keys)
+        .map(|(sort, key)| decode_key(sort.field, key))
+        .collect::<Option<Vec<_>>>()?;
+    let cursor = ChatCursor { order, keys, id };
+    (raw_keys.len() == cursor.keys.len() && cursor.fits()).then_some(cursor)
+}
+
+fn decode_key(field: ChatSortField, key: &Value) -> Option<SortKey> {
+    Some(match field {
         ChatSortField::Id => SortKey::Id,
         ChatSortField::Name | ChatSortField::Model => SortKey::Text(key.as_str()?.to_owned()),
         ChatSortField::CreatedAt | ChatSortField::UpdatedAt => SortKey::Time(
@@ -133,9 +162,7 @@ pub fn decode_cursor(raw: &str) -> Option<ChatCursor> {
                 .ok()?
                 .with_timezone(&Utc),
         ),
-    };
-    let cursor = ChatCursor { order, key, id };
-    cursor.fits().then_some(cursor)
+    })
 }
 
 #[cfg(test)]
@@ -147,14 +174,18 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2024-03-20T10:00:00.123456Z")
             .unwrap()
             .with_timezone(&Utc);
-        for (order, key) in [
-            ("updated_at:desc", SortKey::Time(t)),
-            ("name:asc", SortKey::Text("Plans 🗓".into())),
-            ("id:desc", SortKey::Id),
+        for (order, keys) in [
+            ("updated_at:desc", vec![SortKey::Time(t)]),
+            ("name:asc", vec![SortKey::Text("Plans 🗓".into())]),
+            ("id:desc", vec![SortKey::Id]),
+            (
+                "updated_at:asc,name:desc",
+                vec![SortKey::Time(t), SortKey::Text("b".into())],
+            ),
         ] {
             let cursor = ChatCursor {
                 order: order.parse().unwrap(),
-                key,
+                keys,
                 id: ChatId::new(7).unwrap(),
             };
             assert_eq!(decode_cursor(&encode_cursor(&cursor)), Some(cursor));
@@ -163,7 +194,9 @@ mod tests {
             "",
             "!!",
             "e30",
-            &B64.encode(r#"{"o":"name:asc","k":5,"i":1}"#),
+            &B64.encode(r#"{"o":"name:asc","k":[5],"i":1}"#),
+            &B64.encode(r#"{"o":"name:asc","k":"a","i":1}"#),
+            &B64.encode(r#"{"o":"name:asc,id:asc","k":["a"],"i":1}"#),
         ] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }

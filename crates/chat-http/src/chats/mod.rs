@@ -39,12 +39,12 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
     req: HttpRequest,
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
-    let ChatListParams(query) = ChatListParams::of(&req)?;
-    let page = service.list_chats(&caller, &query).await?;
+    let params = ChatListParams::of(&req)?;
+    let page = service.list_chats(&caller, &params.query).await?;
     let next_cursor = page.next.as_ref().map(encode_cursor);
     let mut res = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {
-        let link = next_link(&req, &ChatListParams::next_query(&query, cursor.clone()));
+        let link = next_link(&req, &params.next_query(cursor.clone()));
         res.insert_header((LINK, link));
     }
     Ok(res.json(ChatListResponse {

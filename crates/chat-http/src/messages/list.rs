@@ -7,6 +7,7 @@ use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterIn};
 use utoipa::openapi::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 
+use crate::HttpSettings;
 use crate::error::ApiError;
 use crate::issue::{Issue, Issues, at};
 use crate::path::parse_positive;
@@ -18,15 +19,20 @@ pub const INVALID_MESSAGE_QUERY: &str =
 const DIRECTIONS: [Direction; 2] = [Direction::Asc, Direction::Desc];
 
 /// The parsed query; the document's description of it is its `IntoParams`.
-pub struct MessageListParams(pub MessageListQuery);
+pub struct MessageListParams {
+    pub query: MessageListQuery,
+    /// Whether the client asked for a page size (else the whole chat, up to the ceiling).
+    limit_given: bool,
+}
 
 impl MessageListParams {
     pub fn of(req: &HttpRequest) -> Result<Self, ApiError> {
         let params = Params::of(req)?;
         let mut issues = Issues::default();
+        let ceiling = HttpSettings::of(req).read_ceiling;
         let limit = limit(
             params.get("limit"),
-            PageLimit::MESSAGES_DEFAULT,
+            ceiling,
             PageLimit::MESSAGES_MAX,
             &mut issues,
         );
@@ -47,12 +53,15 @@ impl MessageListParams {
             }),
         };
         match (limit, direction) {
-            (Some(limit), Some(direction)) if issues.is_empty() => Ok(Self(MessageListQuery {
-                after,
-                before,
-                direction,
-                limit,
-            })),
+            (Some(limit), Some(direction)) if issues.is_empty() => Ok(Self {
+                query: MessageListQuery {
+                    after,
+                    before,
+                    direction,
+                    limit,
+                },
+                limit_given: params.get("limit").is_some(),
+            }),
             _ => Err(ApiError::bad_request(
                 INVALID_MESSAGE_QUERY,
                 issues.into_vec(),
@@ -60,12 +69,14 @@ impl MessageListParams {
         }
     }
 
-    /// The query string of `query`, for a `Link` to it: the bound it moves first.
-    pub fn to_query(query: &MessageListQuery) -> Vec<(&'static str, String)> {
-        let mut params = vec![
-            ("limit", query.limit.get().to_string()),
-            ("order", query.direction.as_str().to_owned()),
-        ];
+    /// The query string of `query` (a page after this one), for a `Link` to it: the bound it
+    /// moves first.
+    pub fn to_query(&self, query: &MessageListQuery) -> Vec<(&'static str, String)> {
+        let mut params = Vec::new();
+        if self.limit_given {
+            params.push(("limit", query.limit.get().to_string()));
+        }
+        params.push(("order", query.direction.as_str().to_owned()));
         for (name, bound) in query.bounds() {
             params.extend(bound.map(|id| (name, id.get().to_string())));
         }
@@ -89,7 +100,7 @@ impl IntoParams for MessageListParams {
             .schema_type(Type::String)
             .pattern(Some(format!("^({names})$")));
         vec![
-            limit_param(PageLimit::MESSAGES_DEFAULT, PageLimit::MESSAGES_MAX),
+            limit_param(PageLimit::MESSAGES_MAX),
             param("after", after, after_doc),
             param("before", before, before_doc),
             param("order", order, "asc (default): oldest first"),

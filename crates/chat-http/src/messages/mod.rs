@@ -78,11 +78,11 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
     req: HttpRequest,
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
-    let MessageListParams(query) = MessageListParams::of(&req)?;
-    let page = service.list_messages(&caller, chat, &query).await?;
+    let params = MessageListParams::of(&req)?;
+    let page = service.list_messages(&caller, chat, &params.query).await?;
     let mut res = HttpResponse::Ok();
-    if let Some(next) = page.next_query(&query) {
-        let link = next_link(&req, &MessageListParams::to_query(&next));
+    if let Some(next) = page.next_query(&params.query) {
+        let link = next_link(&req, &params.to_query(&next));
         res.insert_header((LINK, link));
     }
     Ok(res.json(MessageListResponse {

@@ -3,7 +3,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, assert_error, spawn_app};
+use crate::helpers::{Backend, TestApp, assert_error, spawn_app, spawn_app_with};
 
 async fn post(app: &TestApp, user: i32, chat: i32, messages: &[(&str, &str)]) -> Vec<i64> {
     let batch: Vec<Value> = messages
@@ -97,6 +97,38 @@ pub async fn messages_read_back_oldest_first_in_pages(backend: Backend) {
     )
     .await;
     assert_eq!(ids_of(&range), ids[1..4]);
+}
+
+/// The app's front end reads a whole chat: without `limit`, every message in order, up to
+/// `limits.read_ceiling`; past it, pages whose `Link` continues without a `limit`.
+pub async fn without_a_limit_the_whole_chat_up_to_the_ceiling(backend: Backend) {
+    let app = spawn_app_with(backend, &[("APP__LIMITS__READ_CEILING", "100")]).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let mut ids = Vec::new();
+    for batch in 0..2 {
+        let texts: Vec<String> = (0..75).map(|i| format!("m{batch}-{i}")).collect();
+        let messages: Vec<(&str, &str)> = texts.iter().map(|t| ("user", t.as_str())).collect();
+        ids.extend(post(&app, user, chat, &messages).await);
+    }
+    let (first, link) = page(&app, user, chat, "").await;
+    assert_eq!(ids_of(&first), ids[..100]);
+    assert_eq!(first["has_more"], true);
+    let link = link.expect("a Link past the ceiling");
+    assert!(!link.contains("limit="), "{link}");
+    let query = &link[link.find('?').unwrap()..link.find('>').unwrap()];
+    let (rest, link) = page(&app, user, chat, query).await;
+    assert_eq!(ids_of(&rest), ids[100..]);
+    assert_eq!((rest["has_more"].clone(), link), (json!(false), None));
+
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        ids.extend(post(&app, user, chat, &[("user", "q"); 75]).await);
+    }
+    let (whole, link) = page(&app, user, chat, "").await;
+    assert_eq!(ids_of(&whole), ids);
+    assert_eq!((whole["has_more"].clone(), link), (json!(false), None));
 }
 
 pub async fn paging_while_others_write_skips_and_repeats_nothing(backend: Backend) {
@@ -225,6 +257,7 @@ pub async fn reading_a_missing_chat_is_404(backend: Backend) {
 
 crate::on_both_backends!(
     messages_read_back_oldest_first_in_pages,
+    without_a_limit_the_whole_chat_up_to_the_ceiling,
     paging_while_others_write_skips_and_repeats_nothing,
     message_list_parameters_are_validated,
     the_last_exchange_is_deleted_as_the_app_does,
