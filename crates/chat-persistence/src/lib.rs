@@ -7,6 +7,7 @@ use secrecy::SecretString;
 
 mod fault;
 pub mod migrate;
+pub mod pg_connect;
 mod pool;
 pub mod postgres;
 mod queries;

@@ -12,7 +12,8 @@ use diesel::connection::{Connection as _, SimpleConnection as _};
 use diesel_async::AsyncPgConnection;
 use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use secrecy::{ExposeSecret, SecretString};
+
+use crate::pg_connect::PgTarget;
 
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
@@ -31,11 +32,13 @@ where
 }
 
 /// Applies the pending PostgreSQL migrations; returns the versions applied.
-pub async fn run_postgres_migrations(url: &SecretString) -> anyhow::Result<Vec<String>> {
-    let url = url.expose_secret().to_owned();
+pub async fn run_postgres_migrations(target: &PgTarget) -> anyhow::Result<Vec<String>> {
+    let conn = target
+        .connect()
+        .await
+        .context("connecting to PostgreSQL to migrate")?;
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
-        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(&url)
-            .context("connecting to PostgreSQL to migrate")?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
             .execute(&mut conn)
             .context("taking the migration lock")?;

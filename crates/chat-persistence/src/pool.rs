@@ -1,19 +1,31 @@
 //! The connection pool both backends use: deadpool over diesel-async connections, each set up
 //! by a batch of statements when it is opened, checked on checkout.
 
+use std::sync::Arc;
+
 use anyhow::Context as _;
 use diesel_async::SimpleAsyncConnection;
 use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
 };
+use futures_util::future::BoxFuture;
 
 use crate::DatabaseSettings;
 
-/// A pool of connections to `url`, each of which runs `setup` (SQL) once when it is opened.
-/// No connection is opened until one is needed, so the service starts (and answers 503) while
-/// the database is away, and heals when it is back.
-pub fn build<C>(url: &str, setup: String, settings: &DatabaseSettings) -> anyhow::Result<Pool<C>>
+/// How a backend opens one connection.
+pub type Connect<C> =
+    Arc<dyn Fn() -> BoxFuture<'static, diesel::ConnectionResult<C>> + Send + Sync>;
+
+/// A pool of connections opened by `connect` (to `url`, which names the pool), each of which
+/// runs `setup` (SQL) once when it is opened. No connection is opened until one is needed, so
+/// the service starts (and answers 503) while the database is away, and heals when it is back.
+pub fn build<C>(
+    url: &str,
+    connect: Connect<C>,
+    setup: String,
+    settings: &DatabaseSettings,
+) -> anyhow::Result<Pool<C>>
 where
     C: PoolableConnection + SimpleAsyncConnection + Send + 'static,
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
@@ -22,10 +34,10 @@ where
     // Checked on every checkout, so a connection broken by a database restart is replaced
     // instead of failing a request.
     config.recycling_method = RecyclingMethod::Verified;
-    config.custom_setup = Box::new(move |url| {
-        let setup = setup.clone();
+    config.custom_setup = Box::new(move |_url| {
+        let (setup, connect) = (setup.clone(), connect.clone());
         Box::pin(async move {
-            let mut conn = C::establish(url).await?;
+            let mut conn = connect().await?;
             conn.batch_execute(&setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

@@ -1,5 +1,7 @@
 //! The chat store on PostgreSQL: a deadpool of diesel-async connections.
 
+use std::sync::Arc;
+
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
@@ -12,8 +14,10 @@ use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Array, Integer, Text};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use secrecy::{ExposeSecret, SecretString};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use secrecy::ExposeSecret;
+
+use crate::pg_connect::PgTarget;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::migrate::run_postgres_migrations;
@@ -33,7 +37,7 @@ fn pg_time(t: DateTime<Utc>) -> DateTime<Utc> {
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
-    url: SecretString,
+    target: Arc<PgTarget>,
 }
 
 impl PgStore {
@@ -45,16 +49,19 @@ impl PgStore {
              SET TIME ZONE 'UTC';",
             settings.statement_timeout.as_millis()
         );
-        let pool = pool::build(settings.url.expose_secret(), setup, settings)?;
-        Ok(Self {
-            pool,
-            url: settings.url.clone(),
-        })
+        let target = Arc::new(PgTarget::parse(settings.url.expose_secret())?);
+        let for_pool = target.clone();
+        let connect: pool::Connect<AsyncPgConnection> = Arc::new(move || {
+            let target = for_pool.clone();
+            Box::pin(async move { target.connect().await })
+        });
+        let pool = pool::build(&target.describe(), connect, setup, settings)?;
+        Ok(Self { pool, target })
     }
 
     /// Applies the pending migrations (on a connection of its own); returns the versions applied.
     pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        run_postgres_migrations(&self.url).await
+        run_postgres_migrations(&self.target).await
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreFailure> {

@@ -4,7 +4,7 @@
 //! diesel-async cannot build a multi-row insert for SQLite (diesel_async issue 277).
 
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
 use chat_domain::{
@@ -18,6 +18,7 @@ use diesel::prelude::*;
 use diesel::serialize::{IsNull, Output, ToSql};
 use diesel::sql_types::TimestamptzSqlite;
 use diesel::sqlite::Sqlite;
+use diesel_async::AsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 
@@ -107,7 +108,12 @@ impl SqliteStore {
                 (open, Some(Mutex::new(keeper)))
             }
         };
-        let pool = pool::build(&open, pragmas, settings)?;
+        let url = open.clone();
+        let connect: pool::Connect<SqliteConn> = Arc::new(move || {
+            let url = url.clone();
+            Box::pin(async move { SqliteConn::establish(&url).await })
+        });
+        let pool = pool::build(&open, connect, pragmas, settings)?;
         Ok(Self {
             pool,
             open,

@@ -11,3 +11,4 @@ mod helpers;
 mod messages;
 mod reading;
 mod route_params;
+mod tls;
