@@ -16,6 +16,7 @@ pub mod schema;
 pub mod sqlite;
 pub mod store;
 
+pub use migrate::Direction as MigrationDirection;
 pub use postgres::PgStore;
 pub use sqlite::{SqliteStore, SqliteTarget};
 pub use store::{Backend, Store};

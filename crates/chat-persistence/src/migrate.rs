@@ -22,17 +22,37 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migra
 /// once from applying the same migration twice.
 const MIGRATION_LOCK_KEY: i64 = 0x6e65_7074_756e; // "neptun"
 
-fn applied<C>(conn: &mut C, migrations: EmbeddedMigrations) -> anyhow::Result<Vec<String>>
+/// Which way to run the migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Apply the pending ones.
+    Up,
+    /// Revert every applied one (on an adopted database, the app's tables and rows stay).
+    Down,
+}
+
+fn run<C>(
+    conn: &mut C,
+    migrations: EmbeddedMigrations,
+    direction: Direction,
+) -> anyhow::Result<Vec<String>>
 where
     C: MigrationHarness<C::Backend> + diesel::Connection,
 {
-    conn.run_pending_migrations(migrations)
+    let versions = match direction {
+        Direction::Up => conn.run_pending_migrations(migrations),
+        Direction::Down => conn.revert_all_migrations(migrations),
+    };
+    versions
         .map(|versions| versions.iter().map(ToString::to_string).collect())
-        .map_err(|e| anyhow::anyhow!(e).context("applying migrations"))
+        .map_err(|e| anyhow::anyhow!(e).context(format!("running migrations {direction:?}")))
 }
 
-/// Applies the pending PostgreSQL migrations; returns the versions applied.
-pub async fn run_postgres_migrations(target: &PgTarget) -> anyhow::Result<Vec<String>> {
+/// Runs the PostgreSQL migrations `direction`; returns the versions applied or reverted.
+pub async fn run_postgres_migrations(
+    target: &PgTarget,
+    direction: Direction,
+) -> anyhow::Result<Vec<String>> {
     let conn = target
         .connect()
         .await
@@ -42,7 +62,7 @@ pub async fn run_postgres_migrations(target: &PgTarget) -> anyhow::Result<Vec<St
         diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
             .execute(&mut conn)
             .context("taking the migration lock")?;
-        let result = applied(&mut conn, POSTGRES_MIGRATIONS);
+        let result = run(&mut conn, POSTGRES_MIGRATIONS, direction);
         // The lock ends with the session anyway; unlocking is a courtesy.
         let _ = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
             .execute(&mut conn);
@@ -52,15 +72,18 @@ pub async fn run_postgres_migrations(target: &PgTarget) -> anyhow::Result<Vec<St
     .context("the migration task failed")?
 }
 
-/// Applies the pending SQLite migrations to the database `open` names (a path or `file:` URI).
-pub async fn run_sqlite_migrations(open: &str) -> anyhow::Result<Vec<String>> {
+/// Runs the SQLite migrations `direction` on the database `open` names (a path or `file:` URI).
+pub async fn run_sqlite_migrations(
+    open: &str,
+    direction: Direction,
+) -> anyhow::Result<Vec<String>> {
     let open = open.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = SqliteConnection::establish(&open)
             .with_context(|| format!("opening the SQLite database {open}"))?;
         // Another instance may be writing; wait for it rather than fail.
         conn.batch_execute("PRAGMA busy_timeout = 10000;")?;
-        applied(&mut conn, SQLITE_MIGRATIONS)
+        run(&mut conn, SQLITE_MIGRATIONS, direction)
     })
     .await
     .context("the migration task failed")?

@@ -20,7 +20,7 @@ use secrecy::ExposeSecret;
 use crate::pg_connect::PgTarget;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
-use crate::migrate::run_postgres_migrations;
+use crate::migrate::{Direction, run_postgres_migrations};
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
     insert_user, messages_page_query, owned_chat, rename_chat,
@@ -59,9 +59,9 @@ impl PgStore {
         Ok(Self { pool, target })
     }
 
-    /// Applies the pending migrations (on a connection of its own); returns the versions applied.
-    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        run_postgres_migrations(&self.target).await
+    /// Runs the migrations (on a connection of its own); returns the versions run.
+    pub async fn migrate(&self, direction: Direction) -> anyhow::Result<Vec<String>> {
+        run_postgres_migrations(&self.target, direction).await
     }
 
     async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreFailure> {

@@ -23,7 +23,7 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
-use crate::migrate::run_sqlite_migrations;
+use crate::migrate::{Direction, run_sqlite_migrations};
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
     insert_user, messages_page_query, owned_chat, rename_chat,
@@ -121,8 +121,8 @@ impl SqliteStore {
         })
     }
 
-    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        run_sqlite_migrations(&self.open).await
+    pub async fn migrate(&self, direction: Direction) -> anyhow::Result<Vec<String>> {
+        run_sqlite_migrations(&self.open, direction).await
     }
 
     /// Runs `op` on a pooled connection, on a blocking thread: a failure to get the connection

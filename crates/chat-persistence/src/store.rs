@@ -10,6 +10,7 @@ use chat_domain::{
 use secrecy::ExposeSecret;
 
 use crate::DatabaseSettings;
+use crate::migrate::Direction;
 use crate::postgres::PgStore;
 use crate::sqlite::{SqliteStore, SqliteTarget};
 
@@ -66,9 +67,10 @@ macro_rules! forward {
 }
 
 impl Store {
-    /// Applies the pending migrations of the store's backend; returns the versions applied.
-    pub async fn migrate(&self) -> anyhow::Result<Vec<String>> {
-        forward!(self.migrate())
+    /// Runs the migrations of the store's backend `direction`; returns the versions applied
+    /// or reverted.
+    pub async fn migrate(&self, direction: Direction) -> anyhow::Result<Vec<String>> {
+        forward!(self.migrate(direction))
     }
 
     pub fn backend_name(&self) -> &'static str {

@@ -17,8 +17,12 @@ pub struct Cli {
 pub enum Command {
     /// Serve the HTTP API (the default).
     Serve,
-    /// Apply the pending database migrations.
-    Migrate,
+    /// Apply the pending database migrations (on the app's database: adopt its tables).
+    Migrate {
+        /// Revert every migration of the service instead; the app's tables and rows stay.
+        #[arg(long)]
+        revert: bool,
+    },
     /// Manage users.
     #[command(subcommand)]
     Users(UsersCommand),

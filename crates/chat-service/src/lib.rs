@@ -16,7 +16,7 @@ use chat_persistence::Store;
 
 use crate::cli::{ChatsCommand, Command, SessionsCommand, UsersCommand};
 use crate::settings::{AppEnv, Settings};
-use crate::startup::{Application, build_service, migrate, sessions};
+use crate::startup::{Application, build_service, migrate, revert, sessions};
 
 /// Runs one command; what it prints for the user goes to stdout, logs to stderr.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
@@ -43,7 +43,8 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             app.run_until_stopped().await?;
         }
-        Command::Migrate => migrate(&Store::new(settings.database()?)?).await?,
+        Command::Migrate { revert: false } => migrate(&Store::new(settings.database()?)?).await?,
+        Command::Migrate { revert: true } => revert(&Store::new(settings.database()?)?).await?,
         Command::Users(UsersCommand::Create { email }) => {
             let email = EmailAddress::new(&email)?;
             let id = build_service(&settings).await?.create_user(&email).await?;

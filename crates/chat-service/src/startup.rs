@@ -8,7 +8,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use chat_domain::ChatService;
 use chat_http::middleware::{contract_errors, request_telemetry};
-use chat_persistence::Store;
+use chat_persistence::{MigrationDirection, Store};
 use chat_sessions::IronSessions;
 
 use crate::settings::Settings;
@@ -35,13 +35,25 @@ pub fn sessions(settings: &Settings) -> IronSessions {
 }
 
 pub async fn migrate(store: &Store) -> anyhow::Result<()> {
-    let applied = store.migrate().await?;
+    let applied = store.migrate(MigrationDirection::Up).await?;
     let backend = store.backend_name();
     if applied.is_empty() {
         tracing::info!(backend, "database schema is up to date");
     } else {
         tracing::info!(backend, ?applied, "applied migrations");
     }
+    Ok(())
+}
+
+/// Reverts every migration of the service; on a database adopted from the app, the app's
+/// tables and rows stay (see the first migration).
+pub async fn revert(store: &Store) -> anyhow::Result<()> {
+    let reverted = store.migrate(MigrationDirection::Down).await?;
+    tracing::info!(
+        backend = store.backend_name(),
+        ?reverted,
+        "reverted migrations"
+    );
     Ok(())
 }
 

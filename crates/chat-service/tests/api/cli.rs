@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestDb, spawn_app};
 
-fn chat_service(db_url: &str, args: &[&str]) -> Output {
+pub fn chat_service(db_url: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_chat-service"))
         .args(args)
         .env_remove("DATABASE_URL")
@@ -22,7 +22,7 @@ fn chat_service(db_url: &str, args: &[&str]) -> Output {
         .expect("running chat-service")
 }
 
-fn stdout_of(out: &Output) -> String {
+pub fn stdout_of(out: &Output) -> String {
     assert!(
         out.status.success(),
         "exit {:?}: {}",

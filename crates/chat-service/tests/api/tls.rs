@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use chat_domain::ChatStore as _;
-use chat_persistence::{DatabaseSettings, Store};
+use chat_persistence::{DatabaseSettings, MigrationDirection, Store};
 use secrecy::SecretString;
 
 fn run(cmd: &mut Command) {
@@ -157,7 +157,7 @@ fn store(url: String) -> Store {
 async fn works(url: String) {
     let store = store(url.clone());
     store
-        .migrate()
+        .migrate(MigrationDirection::Up)
         .await
         .unwrap_or_else(|e| panic!("{url}: {e:#}"));
     assert!(store.is_empty().await.is_ok(), "{url}");
@@ -165,7 +165,7 @@ async fn works(url: String) {
 
 async fn refused(url: String) -> String {
     let err = store(url.clone())
-        .migrate()
+        .migrate(MigrationDirection::Up)
         .await
         .expect_err("the connection is refused");
     format!("{err:#}")

@@ -1,0 +1,194 @@
+//! The app's own database (`shared/spec/APP-DATABASE.md`), adopted in place by `migrate`:
+//! the app's tables, types and rows stay as they are, the app's queries keep working, and
+//! rolling back leaves them in place.
+
+use diesel::QueryableByName;
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+
+use crate::cli::{chat_service, stdout_of};
+use crate::helpers::{Backend, TestConn, TestDb};
+
+/// The app's schema, as APP-DATABASE.md describes it: integer ids from sequences, enum types,
+/// timestamps without time zone that may be NULL, primary keys only, a table pointing at them.
+const APP_SCHEMA: &str = "
+CREATE EXTENSION IF NOT EXISTS pgcrypto;
+CREATE TYPE chat_conversation_message_actor_enum AS ENUM ('user', 'assistant');
+CREATE TYPE ai_model_enum AS ENUM ('google/gemma-2-27b-it', 'qwen/Qwen2.5-72B-Instruct',
+  'qwen/Qwen2.5-Coder-32B-Instruct', 'deepseek-ai/DeepSeek-R1-Distill-Qwen-32B',
+  'mistralai/Mistral-Nemo-Instruct-2407', 'mistralai/Mistral-7B-Instruct-v0.3',
+  'microsoft/Phi-3-mini-4k-instruct', 'cloudflare/llama-3.3-70b-instruct-fp8-fast',
+  'openrouter/gemini-2.0-pro-exp-02-05', 'openrouter/deepseek-chat',
+  'openrouter/llama-3.3-70b-instruct', 'ollama/rwkv-6-world');
+CREATE SEQUENCE chat_user_id_seq AS integer;
+CREATE TABLE neptun_user (
+  id integer NOT NULL DEFAULT nextval('chat_user_id_seq') PRIMARY KEY,
+  primary_email text NOT NULL UNIQUE,
+  hashed_password text,
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now());
+CREATE SEQUENCE chat_conversation_id_seq AS integer;
+CREATE TABLE chat_conversation (
+  id integer NOT NULL DEFAULT nextval('chat_conversation_id_seq') PRIMARY KEY,
+  name text NOT NULL,
+  model ai_model_enum NOT NULL,
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now(),
+  neptun_user_id integer NOT NULL REFERENCES neptun_user (id) ON DELETE CASCADE);
+CREATE SEQUENCE chat_conversation_message_id_seq AS integer;
+CREATE TABLE chat_conversation_message (
+  id integer NOT NULL DEFAULT nextval('chat_conversation_message_id_seq') PRIMARY KEY,
+  message text NOT NULL,
+  actor chat_conversation_message_actor_enum NOT NULL DEFAULT 'user',
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now(),
+  neptun_user_id integer NOT NULL REFERENCES neptun_user (id) ON DELETE CASCADE,
+  chat_conversation_id integer NOT NULL REFERENCES chat_conversation (id) ON DELETE CASCADE);
+CREATE TABLE chat_conversation_file (
+  id serial PRIMARY KEY,
+  chat_conversation_message_id integer REFERENCES chat_conversation_message (id) ON DELETE CASCADE,
+  chat_conversation_id integer REFERENCES chat_conversation (id) ON DELETE CASCADE);
+";
+
+/// Rows as the app writes them: encrypted e-mails, enum values cast from untyped strings,
+/// NULL timestamps on old rows, 60 chats, one of 150 messages.
+const APP_ROWS: &str = "
+INSERT INTO neptun_user (primary_email, hashed_password)
+  SELECT encode(encrypt(convert_to(e, 'UTF8'), 'secret', 'aes'), 'hex'), crypt('pw', gen_salt('bf', 4))
+  FROM (VALUES ('ada@example.com'), ('bob@example.com')) AS v (e);
+INSERT INTO chat_conversation (name, model, neptun_user_id)
+  SELECT 'chat ' || i, (enum_range(NULL::ai_model_enum))[1 + i % 12], 1
+  FROM generate_series(1, 60) AS i;
+UPDATE chat_conversation SET created_at = NULL, updated_at = NULL WHERE id % 7 = 0;
+INSERT INTO chat_conversation_message (message, actor, neptun_user_id, chat_conversation_id)
+  SELECT 'message ' || i, CASE WHEN i % 2 = 0 THEN 'assistant' ELSE 'user' END::text::chat_conversation_message_actor_enum, 1, 1
+  FROM generate_series(1, 150) AS i;
+UPDATE chat_conversation_message SET created_at = NULL WHERE id % 10 = 0;
+INSERT INTO chat_conversation_file (chat_conversation_message_id, chat_conversation_id) VALUES (1, 1);
+";
+
+#[derive(QueryableByName)]
+struct One {
+    #[diesel(sql_type = Text)]
+    v: String,
+}
+
+async fn text(conn: &mut AsyncPgConnection, sql: &str) -> String {
+    diesel::sql_query(sql)
+        .get_result::<One>(conn)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .v
+}
+
+/// A fingerprint of every row and every column type of the app's tables.
+async fn fingerprint(conn: &mut AsyncPgConnection) -> String {
+    let mut all = String::new();
+    for table in [
+        "neptun_user",
+        "chat_conversation",
+        "chat_conversation_message",
+        "chat_conversation_file",
+    ] {
+        all += &text(
+            conn,
+            &format!("SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS v FROM {table} t"),
+        )
+        .await;
+    }
+    all + &text(
+        conn,
+        "SELECT string_agg(table_name || '.' || column_name || ':' || data_type || ':' || \
+         is_nullable, ',' ORDER BY table_name, column_name) AS v \
+         FROM information_schema.columns WHERE table_schema = 'public' \
+         AND table_name <> 'chat_service_schema' AND table_name NOT LIKE '%diesel%'",
+    )
+    .await
+}
+
+const SERVICE_INDEXES: &str = "SELECT count(*)::text AS v FROM pg_index i \
+    JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indisvalid AND c.relname IN \
+    ('chat_conversation_user_activity_idx', 'chat_conversation_message_chat_idx', \
+     'chat_conversation_message_user_idx')";
+
+/// What the app does on its database (APP-DATABASE.md, last section), which must still work.
+const APP_QUERIES: &str = "
+SELECT * FROM chat_conversation_message WHERE chat_conversation_id = 1 ORDER BY updated_at ASC;
+SELECT * FROM chat_conversation WHERE neptun_user_id = 1 ORDER BY updated_at DESC, name DESC;
+SELECT * FROM chat_conversation WHERE neptun_user_id = 1 ORDER BY name ASC, updated_at DESC;
+INSERT INTO chat_conversation_message (message, actor, neptun_user_id, chat_conversation_id)
+  VALUES ('q', 'user', 1, 1), ('a', 'assistant', 1, 1) RETURNING *;
+UPDATE chat_conversation SET name = 'renamed', updated_at = '2024-03-20T10:00:00.000Z'
+  WHERE id = 2 AND neptun_user_id = 1;
+";
+
+#[tokio::test]
+async fn the_apps_database_is_adopted_in_place_and_rolled_back_without_loss() {
+    let db = TestDb::create(Backend::Postgres).await;
+    let TestConn::Postgres(mut conn) = db.conn().await else {
+        unreachable!("a PostgreSQL database")
+    };
+    conn.batch_execute(APP_SCHEMA)
+        .await
+        .expect("the app's schema");
+    conn.batch_execute(APP_ROWS).await.expect("the app's rows");
+    let before = fingerprint(&mut conn).await;
+
+    // Adopted, then a no-op.
+    stdout_of(&chat_service(db.url(), &["migrate"]));
+    let again = chat_service(db.url(), &["migrate"]);
+    stdout_of(&again);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("up to date"));
+
+    assert_eq!(
+        fingerprint(&mut conn).await,
+        before,
+        "rows and types unchanged"
+    );
+    assert_eq!(
+        text(
+            &mut conn,
+            "SELECT enum_range(NULL::chat_conversation_message_actor_enum)::text AS v"
+        )
+        .await,
+        "{user,assistant,system}"
+    );
+    assert_eq!(text(&mut conn, SERVICE_INDEXES).await, "3");
+    conn.batch_execute(APP_QUERIES)
+        .await
+        .expect("the app's queries");
+    conn.batch_execute(
+        "INSERT INTO chat_conversation_message (message, actor, neptun_user_id, \
+         chat_conversation_id) VALUES ('be brief', 'system', 1, 1)",
+    )
+    .await
+    .expect("the new actor is accepted");
+
+    // Rolled back: the service's indexes go, the app's tables and rows stay.
+    let adopted = fingerprint(&mut conn).await;
+    stdout_of(&chat_service(db.url(), &["migrate", "--revert"]));
+    assert_eq!(fingerprint(&mut conn).await, adopted);
+    assert_eq!(text(&mut conn, SERVICE_INDEXES).await, "0");
+    conn.batch_execute(APP_QUERIES)
+        .await
+        .expect("the app's queries after rollback");
+}
+
+#[tokio::test]
+async fn reverting_a_database_the_service_created_drops_its_tables() {
+    let db = TestDb::create(Backend::Postgres).await;
+    stdout_of(&chat_service(db.url(), &["migrate"]));
+    stdout_of(&chat_service(db.url(), &["migrate", "--revert"]));
+    let TestConn::Postgres(mut conn) = db.conn().await else {
+        unreachable!("a PostgreSQL database")
+    };
+    assert_eq!(
+        text(
+            &mut conn,
+            "SELECT coalesce(to_regclass('neptun_user')::text, 'gone') AS v"
+        )
+        .await,
+        "gone"
+    );
+    stdout_of(&chat_service(db.url(), &["migrate"]));
+}
