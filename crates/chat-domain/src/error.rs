@@ -58,6 +58,13 @@ pub enum ChatError {
 pub enum CreateUserError {
     #[error("a user with e-mail {email:?} exists already")]
     DuplicateEmail { email: String },
+    /// The users are the app's (an adopted database): it signs them up and keeps their e-mail
+    /// encrypted, which this service cannot do.
+    #[error(
+        "users are the app's on this database (adopted from neptun.web): it keeps e-mails \
+         encrypted with its own secret, so a user must sign up through the app"
+    )]
+    ManagedByApp,
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }
@@ -66,6 +73,9 @@ pub enum CreateUserError {
 pub enum CreateChatError {
     #[error("user {owner} not found")]
     OwnerNotFound { owner: UserId },
+    /// The store accepts only these models (the app's database keeps them as an enum).
+    #[error("the store does not accept the model {model:?}; it accepts {options:?}")]
+    UnknownModel { model: String, options: Vec<String> },
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }

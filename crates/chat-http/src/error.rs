@@ -18,6 +18,7 @@ const RETRY_AFTER_SECS: u32 = 1;
 
 pub const INVALID_ROUTE: &str = "Bad Request. Invalid route parameters(user_id | chat_id).";
 pub const INVALID_JSON: &str = "Bad Request. Invalid JSON body.";
+pub const INVALID_NEW_CHAT: &str = "Bad Request. Invalid body(model, name).";
 
 /// Every error, whatever its status.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -159,6 +160,13 @@ impl From<CreateChatError> for ApiError {
                 &e,
                 ApiError::new(StatusCode::NOT_FOUND, "Not Found. User not found."),
             ),
+            CreateChatError::UnknownModel {
+                ref model,
+                ref options,
+            } => {
+                let issue = Issue::invalid_enum_value(crate::issue::at("model"), options, model);
+                Self::refused(&e, ApiError::bad_request(INVALID_NEW_CHAT, vec![issue]))
+            }
             CreateChatError::Store(failure) => failure.into(),
         }
     }

@@ -30,7 +30,7 @@ pub struct Issue {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expected: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub options: Option<Vec<&'static str>>,
+    pub options: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub received: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -92,13 +92,14 @@ impl Issue {
         }
     }
 
-    pub fn invalid_enum_value(path: Path, options: &[&'static str], received: &str) -> Self {
+    pub fn invalid_enum_value<S: AsRef<str>>(path: Path, options: &[S], received: &str) -> Self {
+        let options: Vec<String> = options.iter().map(|o| o.as_ref().to_owned()).collect();
         let message = format!(
             "Invalid enum value. Expected {}, received '{received}'",
-            enum_list(options)
+            enum_list(&options)
         );
         Self {
-            options: Some(options.to_vec()),
+            options: Some(options),
             received: Some(received.to_owned()),
             ..Self::new("invalid_enum_value", path, message)
         }
@@ -207,10 +208,10 @@ pub fn zod_type_name(v: &Value) -> &'static str {
 }
 
 /// `'user' | 'assistant' | 'system'`: how zod names an enum in `expected` and in messages.
-pub fn enum_list(options: &[&str]) -> String {
+pub fn enum_list<S: AsRef<str>>(options: &[S]) -> String {
     options
         .iter()
-        .map(|o| format!("'{o}'"))
+        .map(|o| format!("'{}'", o.as_ref()))
         .collect::<Vec<_>>()
         .join(" | ")
 }

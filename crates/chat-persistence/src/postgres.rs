@@ -12,7 +12,7 @@ use diesel::dsl::now;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{Array, Integer, Text};
+use diesel::sql_types::{Integer, Text};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use secrecy::ExposeSecret;
@@ -22,8 +22,8 @@ use crate::pg_connect::PgTarget;
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::migrate::{Direction, run_postgres_migrations};
 use crate::queries::{
-    any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
-    insert_user, messages_page_query, owned_chat, rename_chat,
+    any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_user,
+    messages_page_query, owned_chat, rename_chat,
 };
 use crate::rows::{ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id};
 use crate::schema::postgres::chat_conversation;
@@ -72,7 +72,9 @@ impl PgStore {
 /// One statement, so one transaction: it takes the chat row only if it is the owner's (locking
 /// it, which orders concurrent writers to one chat), moves its `updated_at`, and inserts the
 /// messages in request order (`WITH ORDINALITY`), all stamped with the transaction's `now()`.
-/// No chat, no rows: the caller tells "not found" from the empty result.
+/// No chat, no rows: the caller tells "not found" from the empty result. The messages come as
+/// JSON through `json_populate_recordset` over the table's own row type, so each value takes
+/// its column's type: `text` in the service's tables, the app's enum in the app's.
 const APPEND_MESSAGES: &str = "\
 WITH chat AS (
     UPDATE chat_conversation SET updated_at = now()
@@ -82,9 +84,66 @@ WITH chat AS (
 INSERT INTO chat_conversation_message
     (message, actor, neptun_user_id, chat_conversation_id, created_at, updated_at)
 SELECT m.message, m.actor, chat.neptun_user_id, chat.id, now(), now()
-FROM chat CROSS JOIN unnest($3::text[], $4::text[]) WITH ORDINALITY AS m (message, actor, ord)
-ORDER BY m.ord
-RETURNING id, message, actor, neptun_user_id, chat_conversation_id, created_at, updated_at";
+FROM chat CROSS JOIN
+    json_populate_recordset(NULL::chat_conversation_message, $3::json) WITH ORDINALITY AS m
+ORDER BY m.ordinality
+RETURNING id, message, actor::text AS actor, neptun_user_id, chat_conversation_id,
+    created_at, updated_at";
+
+/// A new chat, its model taking the column's type (text, or the app's enum) as above.
+const INSERT_CHAT: &str = "\
+INSERT INTO chat_conversation (name, model, neptun_user_id, created_at, updated_at)
+SELECT c.name, c.model, $2, now(), now()
+FROM json_populate_record(NULL::chat_conversation, $1::json) AS c
+RETURNING id, name, model::text AS model, neptun_user_id, created_at, updated_at";
+
+/// The values the `model` column accepts, when it is an enum (the app's tables): none else.
+const MODEL_OPTIONS: &str = "\
+SELECT e.enumlabel AS label FROM pg_attribute a JOIN pg_enum e ON e.enumtypid = a.atttypid
+WHERE a.attrelid = 'chat_conversation'::regclass AND a.attname = 'model'
+ORDER BY e.enumsortorder";
+
+/// Whether the tables were the app's before the service's migrations (see the first one).
+const ADOPTED: &str =
+    "SELECT coalesce((SELECT bool_or(adopted) FROM chat_service_schema), false) AS adopted";
+
+#[derive(diesel::QueryableByName)]
+struct Adopted {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    adopted: bool,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Label {
+    #[diesel(sql_type = Text)]
+    label: String,
+}
+
+impl PgStore {
+    /// A model the enum column refused: the values it accepts, for the client.
+    async fn unknown_model(&self, e: DieselError, chat: &NewChat) -> CreateChatError {
+        let refused = matches!(&e, DieselError::DatabaseError(_, info)
+            if info.message().starts_with("invalid input value for enum"));
+        if !refused {
+            return create_chat_error(e, chat);
+        }
+        let options = match self.conn().await {
+            Ok(mut conn) => {
+                diesel::sql_query(MODEL_OPTIONS)
+                    .load::<Label>(&mut conn)
+                    .await
+            }
+            Err(failure) => return failure.into(),
+        };
+        match options {
+            Ok(labels) => CreateChatError::UnknownModel {
+                model: chat.model.as_str().to_owned(),
+                options: labels.into_iter().map(|l| l.label).collect(),
+            },
+            Err(e) => failure(e).into(),
+        }
+    }
+}
 
 impl ChatStore for PgStore {
     async fn append_messages(
@@ -93,16 +152,15 @@ impl ChatStore for PgStore {
         chat: ChatId,
         batch: &MessageBatch,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        let (texts, actors): (Vec<&str>, Vec<&str>) = batch
+        let messages: Vec<serde_json::Value> = batch
             .messages()
             .iter()
-            .map(|m| (m.text.as_str(), m.actor.as_str()))
-            .unzip();
+            .map(|m| serde_json::json!({"message": m.text.as_str(), "actor": m.actor.as_str()}))
+            .collect();
         let rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
             .bind::<Integer, _>(chat.get())
             .bind::<Integer, _>(owner.get())
-            .bind::<Array<Text>, _>(texts)
-            .bind::<Array<Text>, _>(actors)
+            .bind::<Text, _>(serde_json::Value::Array(messages).to_string())
             .load(&mut self.conn().await?)
             .await
             .map_err(failure)?;
@@ -113,18 +171,32 @@ impl ChatStore for PgStore {
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
+        let mut conn = self.conn().await?;
+        let adopted = diesel::sql_query(ADOPTED)
+            .get_result::<Adopted>(&mut conn)
+            .await
+            .map_err(failure)?;
+        if adopted.adopted {
+            return Err(CreateUserError::ManagedByApp);
+        }
         let id: i32 = insert_user!(postgres, email.as_str())
-            .get_result(&mut self.conn().await?)
+            .get_result(&mut conn)
             .await
             .map_err(|e| create_user_error(e, email))?;
         Ok(into_user_id(id)?)
     }
 
     async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        let row: ChatRow = insert_chat!(postgres, chat, now)
-            .get_result(&mut self.conn().await?)
-            .await
-            .map_err(|e| create_chat_error(e, chat))?;
+        let fields = serde_json::json!({"name": chat.name.as_str(), "model": chat.model.as_str()});
+        let inserted = diesel::sql_query(INSERT_CHAT)
+            .bind::<Text, _>(fields.to_string())
+            .bind::<Integer, _>(chat.owner.get())
+            .get_result::<ChatRow>(&mut self.conn().await?)
+            .await;
+        let row = match inserted {
+            Ok(row) => row,
+            Err(e) => return Err(self.unknown_model(e, chat).await),
+        };
         Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
     }
 

@@ -3,22 +3,45 @@
 //! order column comes from the domain's allow-list, never from a string. `$now` is the
 //! backend's "now" (PostgreSQL's transaction time; a fixed-format instant on SQLite).
 
-/// `owner`'s chats in `order` after `cursor`, at most `limit`. The keyset condition for keys
-/// `k1..kn` and the id is "beyond on k1, or equal on k1 and beyond on k2, ..., or equal on all
-/// and beyond on id", each "beyond" in its own pair's direction. `$time` turns a
+/// `owner`'s chats in `order` after `cursor`, at most `limit`. `$time` turns a
 /// `DateTime<Utc>` into the backend's bind value.
 macro_rules! chats_page_query {
     ($schema:ident, $db:ty, $time:path, $owner:expr, $order:expr, $cursor:expr, $limit:expr) => {{
-        use chat_domain::{ChatSortField as F, Direction, SortKey};
-        use diesel::sql_types::Bool;
         use $crate::schema::$schema::chat_conversation as c;
-        type Cond = Box<dyn BoxableExpression<c::table, $db, SqlType = Bool>>;
         let order: &chat_domain::ChatOrder = $order;
         let mut q = c::table
             .filter(c::neptun_user_id.eq($owner.get()))
             .select($crate::rows::chat_columns!(c))
             .into_boxed::<$db>();
-        /// `(equal, beyond)` for column `$col` at `$value`, beyond in direction `$asc`.
+        if let Some(cursor) = $cursor {
+            q = q.filter($crate::queries::chats_after!(
+                $schema, $db, $time, order, cursor
+            ));
+        }
+        $crate::queries::chats_in_order!($schema, q, order)
+            .limit(i64::try_from($limit).unwrap_or(i64::MAX))
+    }};
+}
+
+/// The app's model column is an enum, ordered by declaration: compared and ordered as text.
+macro_rules! model_text {
+    () => {
+        diesel::dsl::sql::<diesel::sql_types::Text>("CAST(model AS TEXT)")
+    };
+}
+
+/// The keyset condition "after `cursor` in `order`", for keys `k1..kn` and the id: beyond on
+/// k1, or equal on k1 and beyond on k2, ..., or equal on all and beyond on the id, each
+/// "beyond" in its own pair's direction.
+macro_rules! chats_after {
+    ($schema:ident, $db:ty, $time:path, $order:expr, $cursor:expr) => {{
+        use chat_domain::{ChatSortField as F, Direction, SortKey};
+        use $crate::schema::$schema::chat_conversation as c;
+        type Cond = Box<dyn BoxableExpression<c::table, $db, SqlType = diesel::sql_types::Bool>>;
+        let (order, cursor): (&chat_domain::ChatOrder, &chat_domain::ChatCursor) =
+            ($order, $cursor);
+        let keys = order.keys();
+        /// `(equal, beyond)` for `$col` at `$value`, beyond in direction `$asc`.
         macro_rules! compare {
             ($col:expr, $value:expr, $asc:expr) => {{
                 let equal: Cond = Box::new($col.eq($value.clone()));
@@ -30,48 +53,63 @@ macro_rules! chats_page_query {
                 (equal, beyond)
             }};
         }
-        if let Some(cursor) = $cursor {
-            let cursor: &chat_domain::ChatCursor = cursor;
-            let id_asc = order.id_direction() == Direction::Asc;
-            let mut all_equal: Option<Cond> = None;
-            let mut any_beyond: Option<Cond> = None;
-            let keys = order.keys().iter().zip(&cursor.keys);
-            let pairs = keys.map(|(sort, key)| {
-                let asc = sort.direction == Direction::Asc;
-                match (sort.field, key) {
-                    (F::Name, SortKey::Text(v)) => Some(compare!(c::name, v.clone(), asc)),
-                    (F::Model, SortKey::Text(v)) => Some(compare!(c::model, v.clone(), asc)),
-                    (F::CreatedAt, SortKey::Time(t)) => {
-                        Some(compare!(c::created_at, $time(*t), asc))
-                    }
-                    (F::UpdatedAt, SortKey::Time(t)) => {
-                        Some(compare!(c::updated_at, $time(*t), asc))
-                    }
-                    (F::Id, _) => Some(compare!(c::id, cursor.id.get(), asc)),
-                    // A cursor whose keys do not fit its order: the HTTP adapter refuses these.
-                    _ => None,
+        // `(equal, beyond)` for key `i`, the id after the last; made afresh for each use (boxed
+        // expressions cannot be cloned). `None`: a cursor that does not fit its order, which
+        // the HTTP adapter refuses.
+        let key = |i: usize| -> Option<(Cond, Cond)> {
+            let Some(sort) = keys.get(i) else {
+                let asc = order.id_direction() == Direction::Asc;
+                return Some(compare!(c::id, cursor.id.get(), asc));
+            };
+            let asc = sort.direction == Direction::Asc;
+            match (sort.field, cursor.keys.get(i)?) {
+                (F::Name, SortKey::Text(v)) => Some(compare!(c::name, v.clone(), asc)),
+                (F::Model, SortKey::Text(v)) => {
+                    Some(compare!($crate::queries::model_text!(), v.clone(), asc))
                 }
-            });
-            let id_pair = std::iter::once(Some(compare!(c::id, cursor.id.get(), id_asc)));
-            for pair in pairs.chain(id_pair) {
-                let Some((equal, beyond)) = pair else {
-                    any_beyond = Some(Box::new(c::id.lt(0)));
-                    break;
-                };
-                let term: Cond = match all_equal.take() {
-                    Some(prefix) => Box::new(prefix.and(beyond)),
-                    None => beyond,
-                };
-                any_beyond = Some(match any_beyond.take() {
-                    Some(any) => Box::new(any.or(term)),
-                    None => term,
-                });
-                all_equal = Some(equal);
+                (F::CreatedAt, SortKey::Time(t)) => Some(compare!(
+                    $crate::rows::stamp!(c::created_at),
+                    $time(*t),
+                    asc
+                )),
+                (F::UpdatedAt, SortKey::Time(t)) => Some(compare!(
+                    $crate::rows::stamp!(c::updated_at),
+                    $time(*t),
+                    asc
+                )),
+                (F::Id, _) => Some(compare!(c::id, cursor.id.get(), asc)),
+                _ => None,
             }
-            if let Some(condition) = any_beyond {
-                q = q.filter(condition);
+        };
+        // Ids are positive: `id < 0` is false, the start of the disjunction.
+        let mut any_beyond: Cond = Box::new(c::id.lt(0));
+        for i in 0..=keys.len() {
+            // Equal on every key before `i`, beyond on key `i`.
+            let mut term = key(i).map(|(_, beyond)| beyond);
+            for j in 0..i {
+                term = term
+                    .zip(key(j))
+                    .map(|(t, (equal, _))| -> Cond { Box::new(equal.and(t)) });
+            }
+            match term {
+                Some(term) => any_beyond = Box::new(any_beyond.or(term)),
+                None => {
+                    any_beyond = Box::new(c::id.lt(0));
+                    break;
+                }
             }
         }
+        any_beyond
+    }};
+}
+
+/// `$q` ordered by `order`'s pairs, then by id in the last pair's direction.
+macro_rules! chats_in_order {
+    ($schema:ident, $q:expr, $order:expr) => {{
+        use chat_domain::{ChatSortField as F, Direction};
+        use $crate::rows::stamp;
+        use $crate::schema::$schema::chat_conversation as c;
+        let (mut q, order) = ($q, $order);
         for sort in order.keys() {
             let asc = sort.direction == Direction::Asc;
             q = match (sort.field, asc) {
@@ -79,19 +117,18 @@ macro_rules! chats_page_query {
                 (F::Id, false) => q.then_order_by(c::id.desc()),
                 (F::Name, true) => q.then_order_by(c::name.asc()),
                 (F::Name, false) => q.then_order_by(c::name.desc()),
-                (F::Model, true) => q.then_order_by(c::model.asc()),
-                (F::Model, false) => q.then_order_by(c::model.desc()),
-                (F::CreatedAt, true) => q.then_order_by(c::created_at.asc()),
-                (F::CreatedAt, false) => q.then_order_by(c::created_at.desc()),
-                (F::UpdatedAt, true) => q.then_order_by(c::updated_at.asc()),
-                (F::UpdatedAt, false) => q.then_order_by(c::updated_at.desc()),
+                (F::Model, true) => q.then_order_by($crate::queries::model_text!().asc()),
+                (F::Model, false) => q.then_order_by($crate::queries::model_text!().desc()),
+                (F::CreatedAt, true) => q.then_order_by(stamp!(c::created_at).asc()),
+                (F::CreatedAt, false) => q.then_order_by(stamp!(c::created_at).desc()),
+                (F::UpdatedAt, true) => q.then_order_by(stamp!(c::updated_at).asc()),
+                (F::UpdatedAt, false) => q.then_order_by(stamp!(c::updated_at).desc()),
             };
         }
-        q = match order.id_direction() {
+        match order.id_direction() {
             Direction::Asc => q.then_order_by(c::id.asc()),
             Direction::Desc => q.then_order_by(c::id.desc()),
-        };
-        q.limit(i64::try_from($limit).unwrap_or(i64::MAX))
+        }
     }};
 }
 
@@ -106,10 +143,10 @@ macro_rules! messages_page_query {
             .select($crate::rows::message_columns!(m))
             .into_boxed::<$db>();
         if let Some(after) = query.after {
-            q = q.filter(m::id.gt(after.get()));
+            q = q.filter(m::id.gt($crate::schema::sql_types::IdBind(after.get())));
         }
         if let Some(before) = query.before {
-            q = q.filter(m::id.lt(before.get()));
+            q = q.filter(m::id.lt($crate::schema::sql_types::IdBind(before.get())));
         }
         q = match query.direction {
             Direction::Asc => q.order(m::id.asc()),
@@ -215,10 +252,11 @@ macro_rules! delete_chosen {
             .order(m::id.asc())
             .load($conn)
             $(.$await)??;
-        let ids: Vec<i64> = $choose(&$crate::rows::id_actor_pairs(pairs)?)
-            .into_iter()
-            .map(chat_domain::MessageId::get)
-            .collect();
+        let ids: Vec<$crate::schema::sql_types::IdBind> =
+            $choose(&$crate::rows::id_actor_pairs(pairs)?)
+                .into_iter()
+                .map(|id| $crate::schema::sql_types::IdBind(id.get()))
+                .collect();
         if ids.is_empty() {
             Ok(Vec::new())
         } else {
@@ -236,6 +274,7 @@ macro_rules! delete_chosen {
 }
 
 pub(crate) use {
-    any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
-    insert_user, messages_page_query, owned_chat, rename_chat,
+    any_user, chats_after, chats_in_order, chats_page_query, delete_chat, delete_chats,
+    delete_chosen, get_chat, insert_chat, insert_user, messages_page_query, model_text, owned_chat,
+    rename_chat,
 };

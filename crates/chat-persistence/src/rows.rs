@@ -6,7 +6,19 @@ use anyhow::Context as _;
 use chat_domain::{Actor, Chat, ChatError, ChatId, ChatMessage, MessageId, StoreFailure, UserId};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer, Text, Timestamptz};
+use diesel::sql_types::{Integer, Text, Timestamptz};
+
+/// A timestamp column as it is read, ordered and compared: a NULL (rows the app wrote long
+/// ago) reads as the Unix epoch, so it never fails a read and sorts as the oldest.
+macro_rules! stamp {
+    ($t:ident :: $col:ident) => {
+        diesel::dsl::sql::<diesel::dsl::SqlTypeOf<$t::$col>>(concat!(
+            "COALESCE(",
+            stringify!($col),
+            ", '1970-01-01 00:00:00.000+00:00')"
+        ))
+    };
+}
 
 /// Columns in the order of `MessageRow`'s fields.
 macro_rules! message_columns {
@@ -18,8 +30,8 @@ macro_rules! message_columns {
             m::actor,
             m::neptun_user_id,
             m::chat_conversation_id,
-            m::created_at,
-            m::updated_at,
+            $crate::rows::stamp!(m::created_at),
+            $crate::rows::stamp!(m::updated_at),
         )
     }};
 }
@@ -33,18 +45,18 @@ macro_rules! chat_columns {
             c::name,
             c::model,
             c::neptun_user_id,
-            c::created_at,
-            c::updated_at,
+            $crate::rows::stamp!(c::created_at),
+            $crate::rows::stamp!(c::updated_at),
         )
     }};
 }
 
-pub(crate) use {chat_columns, message_columns};
+pub(crate) use {chat_columns, message_columns, stamp};
 
 /// `QueryableByName` (with PostgreSQL's types) serves the raw append statement there.
 #[derive(Debug, Queryable, QueryableByName)]
 pub struct MessageRow {
-    #[diesel(sql_type = BigInt)]
+    #[diesel(sql_type = crate::schema::sql_types::AnyInt)]
     pub id: i64,
     #[diesel(sql_type = Text)]
     pub message: String,
@@ -125,13 +137,20 @@ pub fn into_user_id(id: i32) -> Result<UserId, StoreFailure> {
         .map_err(StoreFailure::Unknown)
 }
 
-#[derive(Debug, Queryable)]
+/// `QueryableByName` (with PostgreSQL's types) serves the raw insert statement there.
+#[derive(Debug, Queryable, QueryableByName)]
 pub struct ChatRow {
+    #[diesel(sql_type = Integer)]
     pub id: i32,
+    #[diesel(sql_type = Text)]
     pub name: String,
+    #[diesel(sql_type = Text)]
     pub model: String,
+    #[diesel(sql_type = Integer)]
     pub neptun_user_id: i32,
+    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 

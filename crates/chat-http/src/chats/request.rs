@@ -9,7 +9,7 @@ use utoipa::openapi::{KnownFormat, RefOr, SchemaFormat};
 use utoipa::{PartialSchema, ToSchema};
 
 use crate::body::object;
-use crate::error::ApiError;
+use crate::error::{ApiError, INVALID_NEW_CHAT};
 use crate::issue::{Issue, Issues, PathSegment, at};
 use crate::schema::{array, object as object_schema, string};
 
@@ -44,7 +44,7 @@ pub struct NewChatRequest {
 }
 
 impl NewChatRequest {
-    const INVALID: &str = "Bad Request. Invalid body(model, name).";
+    const INVALID: &str = INVALID_NEW_CHAT;
 
     pub fn parse(value: Value) -> Result<Self, ApiError> {
         let mut obj = object(value, Self::INVALID)?;

@@ -6,8 +6,11 @@ use diesel::QueryableByName;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
+use reqwest::Method;
+use serde_json::{Value, json};
+
 use crate::cli::{chat_service, stdout_of};
-use crate::helpers::{Backend, TestConn, TestDb};
+use crate::helpers::{Backend, TestApp, TestConn, TestDb, assert_error, spawn_app_with};
 
 /// The app's schema, as APP-DATABASE.md describes it: integer ids from sequences, enum types,
 /// timestamps without time zone that may be NULL, primary keys only, a table pointing at them.
@@ -191,4 +194,140 @@ async fn reverting_a_database_the_service_created_drops_its_tables() {
         "gone"
     );
     stdout_of(&chat_service(db.url(), &["migrate"]));
+}
+
+/// The app's database, built and seeded as the app has it, then adopted.
+async fn adopted_app_database() -> (TestDb, AsyncPgConnection) {
+    let db = TestDb::create(Backend::Postgres).await;
+    let TestConn::Postgres(mut conn) = db.conn().await else {
+        unreachable!("a PostgreSQL database")
+    };
+    conn.batch_execute(APP_SCHEMA)
+        .await
+        .expect("the app's schema");
+    conn.batch_execute(APP_ROWS).await.expect("the app's rows");
+    stdout_of(&chat_service(db.url(), &["migrate"]));
+    (db, conn)
+}
+
+async fn call(app: &TestApp, method: Method, path: &str, body: Option<Value>) -> Value {
+    let res = app
+        .call(method.clone(), path, &app.session(1), body.as_ref())
+        .await;
+    assert_eq!(res.status(), 200, "{method} {path}");
+    res.json().await.unwrap()
+}
+
+/// Every chat of user 1 in `order_by`, read 7 a page.
+async fn all_chats(app: &TestApp, order_by: &str) -> Vec<i64> {
+    let (mut ids, mut cursor) = (Vec::new(), String::new());
+    for _ in 0..20 {
+        let path = format!("/api/users/1/chats?order_by={order_by}&limit=7{cursor}");
+        let page = call(app, Method::GET, &path, None).await;
+        ids.extend(
+            page["chats"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["id"].as_i64().unwrap()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return ids,
+        }
+    }
+    panic!("{order_by}: more than 20 pages of 7 for 60 chats: {ids:?}");
+}
+
+#[tokio::test]
+async fn every_route_works_on_the_apps_column_shapes() {
+    let (db, _conn) = adopted_app_database().await;
+    let app = spawn_app_with(Backend::Postgres, &[("APP__DATABASE__URL", db.url())]).await;
+    let messages = "/api/users/1/chats/1/messages";
+
+    // Integer ids, enum actors, NULL timestamps (read as the Unix epoch), the whole chat.
+    let chat = call(&app, Method::GET, messages, None).await;
+    let all = chat["chatMessages"].as_array().unwrap();
+    assert_eq!(all.len(), 150);
+    assert_eq!(all[9]["created_at"], "1970-01-01T00:00:00.000Z");
+    assert_eq!(all[1]["actor"], "assistant");
+
+    let batch = json!({"messages": [{"content": "be brief", "role": "system"},
+                                    {"content": "hi", "role": "user"}]});
+    let posted = call(&app, Method::POST, messages, Some(batch)).await;
+    assert_eq!(posted["chatMessages"][0]["actor"], "system");
+    let removed = call(&app, Method::DELETE, &format!("{messages}/last"), None).await;
+    assert_eq!(removed["chatMessages"].as_array().unwrap().len(), 3);
+
+    // Chats with enum models and NULL timestamps, in any order, paged without loss.
+    let listed = call(&app, Method::GET, "/api/users/1/chats", None).await;
+    assert_eq!(listed["chats"].as_array().unwrap().len(), 60);
+    for order_by in [
+        "updated_at:asc,name:desc",
+        "model:asc,created_at:desc",
+        "name:asc",
+    ] {
+        let mut ids = all_chats(&app, order_by).await;
+        ids.sort_unstable();
+        assert_eq!(ids, (1..=60).collect::<Vec<_>>(), "{order_by}");
+    }
+
+    let model = "openrouter/deepseek-chat";
+    let created = call(
+        &app,
+        Method::POST,
+        "/api/users/1/chats",
+        Some(json!({"name": "new", "model": model})),
+    )
+    .await;
+    assert_eq!(created["chat"]["model"], model);
+    let id = created["chat"]["id"].as_i64().unwrap();
+    let renamed = call(
+        &app,
+        Method::PATCH,
+        &format!("/api/users/1/chats/{id}"),
+        Some(json!({"name": "renamed"})),
+    )
+    .await;
+    assert_eq!(renamed["chat"]["name"], "renamed");
+    call(
+        &app,
+        Method::DELETE,
+        &format!("/api/users/1/chats/{id}"),
+        None,
+    )
+    .await;
+    let deleted = call(
+        &app,
+        Method::DELETE,
+        "/api/users/1/chats",
+        Some(json!({"chat_ids": [59, 60]})),
+    )
+    .await;
+    assert_eq!(deleted["deleted"], 2);
+
+    // Users are the app's: the CLI refuses to write a plain e-mail among encrypted ones.
+    let out = chat_service(db.url(), &["users", "create", "--email", "new@example.com"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("encrypted") && stderr.contains("sign up through the app"),
+        "{stderr}"
+    );
+
+    // A model the app's enum does not have: 400 with the values it has.
+    let res = app
+        .call(
+            Method::POST,
+            "/api/users/1/chats",
+            &app.session(1),
+            Some(&json!({"name": "x", "model": "llama3"})),
+        )
+        .await;
+    let body = assert_error(res, 400, "Bad Request. Invalid body(model, name).").await;
+    let issue = &body["data"]["issues"][0];
+    assert_eq!(issue["code"], "invalid_enum_value");
+    assert_eq!(issue["path"], json!(["model"]));
+    assert_eq!(issue["received"], "llama3");
+    assert_eq!(issue["options"].as_array().unwrap().len(), 12);
 }
