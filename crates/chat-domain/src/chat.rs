@@ -11,12 +11,17 @@ pub enum NameError {
     Blank,
     #[error("holds at most {max} characters")]
     TooLong { max: usize },
+    /// U+0000, which PostgreSQL cannot store in `text`; refused on every backend alike.
+    #[error("must not contain NUL characters")]
+    ContainsNul,
 }
 
 /// The rule both names follow: trimmed, then 1 to `max` characters.
 fn trimmed_name(raw: &str, max: usize) -> Result<String, NameError> {
     let name = raw.trim();
-    if name.is_empty() {
+    if name.contains('\0') {
+        Err(NameError::ContainsNul)
+    } else if name.is_empty() {
         Err(NameError::Blank)
     } else if name.chars().nth(max).is_some() {
         Err(NameError::TooLong { max })
@@ -133,6 +138,12 @@ mod tests {
             ChatSelection::new(vec![id; ChatSelection::MAX + 1]),
             Err(TooManyChats { max: 1000 })
         );
+    }
+
+    #[test]
+    fn names_refuse_nul() {
+        assert_eq!(ChatName::new("a\0b"), Err(NameError::ContainsNul));
+        assert_eq!(ModelName::new("\0"), Err(NameError::ContainsNul));
     }
 
     #[test]

@@ -156,7 +156,10 @@ pub fn decode_cursor(raw: &str) -> Option<ChatCursor> {
 fn decode_key(field: ChatSortField, key: &Value) -> Option<SortKey> {
     Some(match field {
         ChatSortField::Id => SortKey::Id,
-        ChatSortField::Name | ChatSortField::Model => SortKey::Text(key.as_str()?.to_owned()),
+        // A NUL cannot be in a stored name (PostgreSQL refuses it): no cursor of ours has one.
+        ChatSortField::Name | ChatSortField::Model => {
+            SortKey::Text(key.as_str().filter(|k| !k.contains('\0'))?.to_owned())
+        }
         ChatSortField::CreatedAt | ChatSortField::UpdatedAt => SortKey::Time(
             DateTime::parse_from_rfc3339(key.as_str()?)
                 .ok()?
@@ -197,6 +200,7 @@ mod tests {
             &B64.encode(r#"{"o":"name:asc","k":[5],"i":1}"#),
             &B64.encode(r#"{"o":"name:asc","k":"a","i":1}"#),
             &B64.encode(r#"{"o":"name:asc,id:asc","k":["a"],"i":1}"#),
+            &B64.encode(r#"{"o":"name:asc","k":["a\u0000"],"i":1}"#),
         ] {
             assert_eq!(decode_cursor(bad), None, "{bad}");
         }

@@ -26,6 +26,7 @@ fn name_field<T>(
             Ok(name) => return Some(name),
             Err(NameError::Blank) => issues.push(Issue::string_too_short(at(key), 1)),
             Err(NameError::TooLong { max }) => issues.push(Issue::string_too_long(at(key), max)),
+            Err(NameError::ContainsNul) => issues.push(Issue::contains_nul(at(key))),
         },
         Some(other) => issues.push(Issue::invalid_type(at(key), "string", &other)),
     }

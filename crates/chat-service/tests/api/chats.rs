@@ -279,6 +279,56 @@ pub async fn without_a_limit_the_whole_list_up_to_the_ceiling(backend: Backend) 
     assert_eq!(names, expected);
 }
 
+/// U+0000 cannot be stored by PostgreSQL: refused as a 400 on both backends, in a name, a
+/// model, and a crafted cursor.
+pub async fn nul_in_a_name_a_model_or_a_cursor_is_400(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    let chats = format!("/api/users/{user}/chats");
+    for (body, path) in [
+        (json!({"name": "a\u{0}b", "model": "m"}), "name"),
+        (json!({"name": "a", "model": "m\u{0}"}), "model"),
+    ] {
+        let res = app.call(Method::POST, &chats, &session, Some(&body)).await;
+        let body = assert_error(res, 400, "Bad Request. Invalid body(model, name).").await;
+        assert_eq!(body["data"]["issues"][0]["code"], "invalid_string");
+        assert_eq!(body["data"]["issues"][0]["path"], json!([path]));
+    }
+    let id = create(&app, user, &session, "a").await["id"]
+        .as_i64()
+        .unwrap();
+    let rename = json!({"name": "x\u{0}"});
+    let res = app
+        .call(
+            Method::PATCH,
+            &format!("{chats}/{id}"),
+            &session,
+            Some(&rename),
+        )
+        .await;
+    assert_error(res, 400, "Bad Request. Invalid body(name).").await;
+    let cursor = base64::Engine::encode(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+        r#"{"o":"name:asc","k":["a\u0000"],"i":1}"#,
+    );
+    let res = list(
+        &app,
+        user,
+        &session,
+        &format!("?order_by=name:asc&cursor={cursor}"),
+    )
+    .await;
+    let body = assert_error(
+        res,
+        400,
+        "Bad Request. Invalid query parameters(order_by | limit | cursor).",
+    )
+    .await;
+    assert_eq!(body["data"]["issues"][0]["path"], json!(["cursor"]));
+    assert_eq!(app.all_messages_count().await, 0);
+}
+
 pub async fn list_parameters_are_validated(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = app.seed_user("ada@example.com").await;
@@ -494,6 +544,7 @@ crate::on_both_backends!(
     chats_are_paged_with_cursors_in_any_allowed_order,
     chats_are_ordered_and_paged_by_several_keys,
     without_a_limit_the_whole_list_up_to_the_ceiling,
+    nul_in_a_name_a_model_or_a_cursor_is_400,
     list_parameters_are_validated,
     bulk_delete_touches_only_the_callers_chats,
     no_route_reaches_another_users_chat,
