@@ -9,6 +9,9 @@ use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 use chat_domain::{AuthError, ChatError, CreateChatError, StoreFailure};
 use serde::Serialize;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{RefOr, Response};
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::issue::Issue;
@@ -198,28 +201,28 @@ pub enum ReadErrors {
     Unavailable(ErrorBody),
 }
 
-/// The errors of a route with a JSON body: the read errors, and the body's own.
+/// The errors a JSON body adds to a route's: its own 400, 413 and 415.
 #[derive(IntoResponses)]
-pub enum WriteErrors {
+#[expect(dead_code, reason = "a description for the document: errors are ApiError values")]
+enum BodyErrors {
     /// Invalid route parameters, invalid JSON, or a body that breaks its rules (every issue).
     #[response(status = 400)]
     BadRequest(ErrorBody),
-    #[response(status = 401)]
-    Unauthorized(ErrorBody),
-    #[response(status = 403)]
-    Forbidden(ErrorBody),
-    #[response(status = 404)]
-    NotFound(ErrorBody),
-    #[response(status = 405)]
-    MethodNotAllowed(ErrorBody),
     /// The body is larger than `limits.max_body_bytes`.
     #[response(status = 413)]
     PayloadTooLarge(ErrorBody),
     /// The body is not `application/json`.
     #[response(status = 415)]
     UnsupportedMediaType(ErrorBody),
-    #[response(status = 500)]
-    Internal(ErrorBody),
-    #[response(status = 503)]
-    Unavailable(ErrorBody),
+}
+
+/// The errors of a route with a JSON body: the read errors, and the body's own.
+pub struct WriteErrors;
+
+impl IntoResponses for WriteErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut responses = ReadErrors::responses();
+        responses.extend(BodyErrors::responses());
+        responses
+    }
 }
