@@ -203,7 +203,10 @@ pub enum ReadErrors {
 
 /// The errors a JSON body adds to a route's: its own 400, 413 and 415.
 #[derive(IntoResponses)]
-#[expect(dead_code, reason = "a description for the document: errors are ApiError values")]
+#[expect(
+    dead_code,
+    reason = "a description for the document: errors are ApiError values"
+)]
 enum BodyErrors {
     /// Invalid route parameters, invalid JSON, or a body that breaks its rules (every issue).
     #[response(status = 400)]
