@@ -125,8 +125,8 @@ UPDATE chat_conversation SET name = 'renamed', updated_at = '2024-03-20T10:00:00
   WHERE id = 2 AND neptun_user_id = 1;
 ";
 
-#[tokio::test]
-async fn the_apps_database_is_adopted_in_place_and_rolled_back_without_loss() {
+/// The app's database, built and seeded as the app has it, and a connection to it.
+async fn app_database() -> (TestDb, AsyncPgConnection) {
     let db = TestDb::create(Backend::Postgres).await;
     let TestConn::Postgres(mut conn) = db.conn().await else {
         unreachable!("a PostgreSQL database")
@@ -135,6 +135,12 @@ async fn the_apps_database_is_adopted_in_place_and_rolled_back_without_loss() {
         .await
         .expect("the app's schema");
     conn.batch_execute(APP_ROWS).await.expect("the app's rows");
+    (db, conn)
+}
+
+#[tokio::test]
+async fn the_apps_database_is_adopted_in_place_and_rolled_back_without_loss() {
+    let (db, mut conn) = app_database().await;
     let before = fingerprint(&mut conn).await;
 
     // Adopted, then a no-op.
@@ -198,14 +204,7 @@ async fn reverting_a_database_the_service_created_drops_its_tables() {
 
 /// The app's database, built and seeded as the app has it, then adopted.
 async fn adopted_app_database() -> (TestDb, AsyncPgConnection) {
-    let db = TestDb::create(Backend::Postgres).await;
-    let TestConn::Postgres(mut conn) = db.conn().await else {
-        unreachable!("a PostgreSQL database")
-    };
-    conn.batch_execute(APP_SCHEMA)
-        .await
-        .expect("the app's schema");
-    conn.batch_execute(APP_ROWS).await.expect("the app's rows");
+    let (db, conn) = app_database().await;
     stdout_of(&chat_service(db.url(), &["migrate"]));
     (db, conn)
 }
