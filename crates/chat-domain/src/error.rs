@@ -2,6 +2,7 @@
 //! [`StoreFailure`]: unavailable (the client may retry) or unknown (a bug or a broken
 //! database). Causes are for the log, never for the client.
 
+use crate::idempotency::KeyConflict;
 use crate::ids::{ChatId, UserId};
 
 /// Why a store could not do what was asked. Every store operation can fail so; nothing was
@@ -50,6 +51,9 @@ pub enum ChatError {
     /// The chat does not exist or belongs to someone else: the same answer for both.
     #[error("chat {chat} not found for user {owner}")]
     ChatNotFound { owner: UserId, chat: ChatId },
+    /// A write with an idempotency key that cannot be used for it (writes only).
+    #[error(transparent)]
+    Key(#[from] KeyConflict),
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }
@@ -76,6 +80,8 @@ pub enum CreateChatError {
     /// The store accepts only these models (the app's database keeps them as an enum).
     #[error("the store does not accept the model {model:?}; it accepts {options:?}")]
     UnknownModel { model: String, options: Vec<String> },
+    #[error(transparent)]
+    Key(#[from] KeyConflict),
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }

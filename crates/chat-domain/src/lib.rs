@@ -5,6 +5,7 @@
 
 pub mod chat;
 pub mod error;
+pub mod idempotency;
 pub mod ids;
 pub mod message;
 pub mod paging;
@@ -15,6 +16,9 @@ pub mod user;
 pub use chat::{Chat, ChatName, ChatSelection, ModelName, NameError, NewChat, TooManyChats};
 pub use error::{
     AuthError, ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure,
+};
+pub use idempotency::{
+    IdempotencyKey, KeptKey, KeyConflict, KeyError, Once, Record, Recorded, Written,
 };
 pub use ids::{ChatId, IdError, MessageId, UserId};
 pub use message::{

@@ -5,6 +5,7 @@ use std::future::Future;
 use crate::chat::ChatSelection;
 use crate::chat::{Chat, ChatName, NewChat};
 use crate::error::{ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure};
+use crate::idempotency::{Once, Written};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{ChatMessage, MessageBatch};
 use crate::paging::{ChatCursor, ChatOrder, MessageListQuery};
@@ -12,6 +13,12 @@ use crate::user::EmailAddress;
 
 /// Where chats and their messages live. Every operation may also fail with a
 /// [`StoreFailure`] (on its own, or inside its error enum as `Store`), and stores nothing then.
+///
+/// The writes a client may retry take an optional [`Once`]. With one, the store, in the
+/// write's own transaction: answers `Key(InProgress)` while another request with the owner's
+/// key runs; replays the answer kept with the key (or answers `Key(Mismatch)` for another
+/// fingerprint) when the key is known and younger than the store's key lifetime; otherwise
+/// makes the write and keeps its recorded answer with the key. A failed write keeps no key.
 pub trait ChatStore: Send + Sync + 'static {
     /// Stores every message of `batch` in chat `chat` of user `owner`, all or none, and sets the
     /// chat's `updated_at` to the messages' `created_at` (one instant for the whole batch).
@@ -23,7 +30,8 @@ pub trait ChatStore: Send + Sync + 'static {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> impl Future<Output = Result<Vec<ChatMessage>, ChatError>> + Send;
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> impl Future<Output = Result<Written<Vec<ChatMessage>>, ChatError>> + Send;
 
     /// Creates a user. Errors: `DuplicateEmail`.
     fn create_user(
@@ -35,7 +43,8 @@ pub trait ChatStore: Send + Sync + 'static {
     fn create_chat(
         &self,
         chat: &NewChat,
-    ) -> impl Future<Output = Result<Chat, CreateChatError>> + Send;
+        once: Option<&Once<Chat>>,
+    ) -> impl Future<Output = Result<Written<Chat>, CreateChatError>> + Send;
 
     /// Whether the store holds no user (a fresh database).
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreFailure>> + Send;
@@ -96,7 +105,11 @@ pub trait ChatStore: Send + Sync + 'static {
         owner: UserId,
         chat: ChatId,
         choose: fn(&[(MessageId, crate::message::Actor)]) -> Vec<MessageId>,
-    ) -> impl Future<Output = Result<Vec<ChatMessage>, ChatError>> + Send;
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> impl Future<Output = Result<Written<Vec<ChatMessage>>, ChatError>> + Send;
+
+    /// Forgets the idempotency keys older than the store's key lifetime; returns how many.
+    fn purge_expired_keys(&self) -> impl Future<Output = Result<u64, StoreFailure>> + Send;
 }
 
 /// Turns a session token (as the client sent it) into the id of the user it was issued to.

@@ -4,6 +4,7 @@ use crate::chat::{Chat, ChatName, ChatSelection, ModelName, NewChat};
 use crate::error::{
     AuthError, ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure,
 };
+use crate::idempotency::{Once, Written};
 use crate::ids::{ChatId, UserId};
 use crate::message::last_exchange;
 use crate::message::{ChatMessage, MessageBatch, MessageLimits};
@@ -55,15 +56,17 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         Ok(Caller { owner })
     }
 
-    /// Appends the batch to the caller's chat, atomically; see [`ChatStore::append_messages`].
+    /// Appends the batch to the caller's chat, atomically, at most once per key; see
+    /// [`ChatStore::append_messages`].
     pub async fn post_messages(
         &self,
         caller: &Caller,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
         self.store
-            .append_messages(caller.owner(), chat, batch)
+            .append_messages(caller.owner(), chat, batch, once)
             .await
     }
 
@@ -71,8 +74,20 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         self.store.create_user(email).await
     }
 
+    /// A new chat for anyone (the command line's, which has no caller and no key).
     pub async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        self.store.create_chat(chat).await
+        match self.store.create_chat(chat, None).await? {
+            Written::Done(chat) => Ok(chat),
+            Written::Kept { .. } => Err(StoreFailure::Unknown(anyhow::anyhow!(
+                "the store kept an answer for a write without a key"
+            ))
+            .into()),
+        }
+    }
+
+    /// Forgets idempotency keys past their lifetime; see [`ChatStore::purge_expired_keys`].
+    pub async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
+        self.store.purge_expired_keys().await
     }
 
     pub async fn is_empty(&self) -> Result<bool, StoreFailure> {
@@ -98,19 +113,20 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         Ok(ChatPage::from_rows(rows, query.limit, &query.order))
     }
 
-    /// A new chat of the caller's.
+    /// A new chat of the caller's, at most once per key.
     pub async fn start_chat(
         &self,
         caller: &Caller,
         name: ChatName,
         model: ModelName,
-    ) -> Result<Chat, CreateChatError> {
+        once: Option<&Once<Chat>>,
+    ) -> Result<Written<Chat>, CreateChatError> {
         let chat = NewChat {
             owner: caller.owner(),
             name,
             model,
         };
-        self.store.create_chat(&chat).await
+        self.store.create_chat(&chat, once).await
     }
 
     pub async fn get_chat(&self, caller: &Caller, chat: ChatId) -> Result<Chat, ChatError> {
@@ -159,9 +175,10 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         &self,
         caller: &Caller,
         chat: ChatId,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
         self.store
-            .delete_messages_where(caller.owner(), chat, last_exchange)
+            .delete_messages_where(caller.owner(), chat, last_exchange, once)
             .await
     }
 }
@@ -189,7 +206,9 @@ mod tests {
             owner: UserId,
             chat: ChatId,
             batch: &MessageBatch,
-        ) -> Result<Vec<ChatMessage>, ChatError> {
+            once: Option<&Once<Vec<ChatMessage>>>,
+        ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
+            assert!(once.is_none(), "keys are the adapters' to test");
             if !self.chats.contains(&(owner, chat)) {
                 return Err(ChatError::ChatNotFound { owner, chat });
             }
@@ -210,14 +229,18 @@ mod tests {
                 })
                 .collect();
             stored.extend(new.iter().cloned());
-            Ok(new)
+            Ok(Written::Done(new))
         }
 
         async fn create_user(&self, _: &EmailAddress) -> Result<UserId, CreateUserError> {
             Err(StoreFailure::Unknown(anyhow::anyhow!("not in this test")).into())
         }
 
-        async fn create_chat(&self, _: &NewChat) -> Result<Chat, CreateChatError> {
+        async fn create_chat(
+            &self,
+            _: &NewChat,
+            _: Option<&Once<Chat>>,
+        ) -> Result<Written<Chat>, CreateChatError> {
             Err(StoreFailure::Unknown(anyhow::anyhow!("not in this test")).into())
         }
 
@@ -271,8 +294,13 @@ mod tests {
             owner: UserId,
             chat: ChatId,
             _: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
-        ) -> Result<Vec<ChatMessage>, ChatError> {
+            _: Option<&Once<Vec<ChatMessage>>>,
+        ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
             Err(ChatError::ChatNotFound { owner, chat })
+        }
+
+        async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
+            Ok(0)
         }
     }
 
@@ -345,13 +373,19 @@ mod tests {
         )
         .unwrap();
         let caller = svc.authorize(Some("user:1"), uid(1)).unwrap();
-        let stored = svc.post_messages(&caller, cid(10), &batch).await.unwrap();
+        let Written::Done(stored) = svc
+            .post_messages(&caller, cid(10), &batch, None)
+            .await
+            .unwrap()
+        else {
+            panic!("no key, so no kept answer");
+        };
         assert_eq!(
             stored.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
             ["q", "a"]
         );
         assert!(matches!(
-            svc.post_messages(&caller, cid(11), &batch).await,
+            svc.post_messages(&caller, cid(11), &batch, None).await,
             Err(ChatError::ChatNotFound { .. })
         ));
     }

@@ -7,7 +7,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
-use chat_domain::{AuthError, ChatError, CreateChatError, StoreFailure};
+use chat_domain::{AuthError, ChatError, CreateChatError, KeyConflict, StoreFailure};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -112,7 +112,11 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status());
-        if self.status() == StatusCode::SERVICE_UNAVAILABLE {
+        // Both end by themselves: the database comes back, the first request finishes.
+        if matches!(
+            self.status(),
+            StatusCode::SERVICE_UNAVAILABLE | StatusCode::CONFLICT
+        ) {
             res.insert_header((RETRY_AFTER, RETRY_AFTER_SECS));
         }
         res.insert_header((CONTENT_TYPE, HeaderValue::from_static("application/json")))
@@ -151,8 +155,25 @@ impl From<ChatError> for ApiError {
                 &e,
                 ApiError::new(StatusCode::NOT_FOUND, "Not Found. Chat not found."),
             ),
+            ChatError::Key(conflict) => conflict.into(),
             ChatError::Store(failure) => failure.into(),
         }
+    }
+}
+
+impl From<KeyConflict> for ApiError {
+    fn from(e: KeyConflict) -> Self {
+        let answer = match e {
+            KeyConflict::InProgress => ApiError::new(
+                StatusCode::CONFLICT,
+                "Conflict. A request with this Idempotency-Key is in progress.",
+            ),
+            KeyConflict::Mismatch => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Unprocessable Entity. This Idempotency-Key was used for a different request.",
+            ),
+        };
+        Self::refused(&e, answer)
     }
 }
 
@@ -170,6 +191,7 @@ impl From<CreateChatError> for ApiError {
                 let issue = Issue::invalid_enum_value(crate::issue::at("model"), options, model);
                 Self::refused(&e, ApiError::bad_request(INVALID_NEW_CHAT, vec![issue]))
             }
+            CreateChatError::Key(conflict) => conflict.into(),
             CreateChatError::Store(failure) => failure.into(),
         }
     }
@@ -178,7 +200,7 @@ impl From<CreateChatError> for ApiError {
 /// The errors of a route without a body, for the document.
 #[derive(IntoResponses)]
 pub enum ReadErrors {
-    /// Invalid route or query parameters.
+    /// Invalid route or query parameters (or `Idempotency-Key`).
     #[response(status = 400)]
     BadRequest(ErrorBody),
     /// No session, or one that does not open (tampered, expired, another password).

@@ -9,6 +9,7 @@ pub mod chats;
 pub mod error;
 pub mod extract;
 mod fallback;
+pub mod idempotency;
 pub mod issue;
 pub mod messages;
 pub mod middleware;

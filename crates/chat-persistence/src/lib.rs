@@ -6,6 +6,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 mod fault;
+mod keys;
 pub mod migrate;
 pub mod pg_connect;
 mod pool;
@@ -36,4 +37,6 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
     /// SQLite: how long a writer waits for another's lock before it is answered 503.
     pub busy_timeout: Duration,
+    /// How long an idempotency key and its answer are kept (and replayed).
+    pub key_ttl: Duration,
 }

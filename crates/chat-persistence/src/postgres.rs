@@ -2,10 +2,12 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
-    MessageListQuery, NewChat, StoreFailure, UserId,
+    MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
 use chrono::{DateTime, Utc};
 use diesel::dsl::now;
@@ -20,6 +22,7 @@ use secrecy::ExposeSecret;
 use crate::pg_connect::PgTarget;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
+use crate::keys::postgres::{claim, keep, purge};
 use crate::migrate::{Direction, run_postgres_migrations};
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_user,
@@ -38,6 +41,7 @@ fn pg_time(t: DateTime<Utc>) -> DateTime<Utc> {
 pub struct PgStore {
     pool: Pool<AsyncPgConnection>,
     target: Arc<PgTarget>,
+    key_ttl: Duration,
 }
 
 impl PgStore {
@@ -56,7 +60,11 @@ impl PgStore {
             Box::pin(async move { target.connect().await })
         });
         let pool = pool::build(&target.describe(), connect, setup, settings)?;
-        Ok(Self { pool, target })
+        Ok(Self {
+            pool,
+            target,
+            key_ttl: settings.key_ttl,
+        })
     }
 
     /// Runs the migrations (on a connection of its own); returns the versions run.
@@ -151,23 +159,14 @@ impl ChatStore for PgStore {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
-        let messages: Vec<serde_json::Value> = batch
-            .messages()
-            .iter()
-            .map(|m| serde_json::json!({"message": m.text.as_str(), "actor": m.actor.as_str()}))
-            .collect();
-        let rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
-            .bind::<Integer, _>(chat.get())
-            .bind::<Integer, _>(owner.get())
-            .bind::<Text, _>(serde_json::Value::Array(messages).to_string())
-            .load(&mut self.conn().await?)
-            .await
-            .map_err(failure)?;
-        if rows.is_empty() {
-            return Err(ChatError::ChatNotFound { owner, chat });
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
+        let mut conn = self.conn().await?;
+        if let Some(answer) = claim::<_, ChatError>(&mut conn, owner, once, self.key_ttl).await? {
+            return Ok(answer);
         }
-        Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
+        let appended = append(&mut conn, owner, chat, batch).await;
+        keep(&mut conn, owner, once, appended).await
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
@@ -186,18 +185,26 @@ impl ChatStore for PgStore {
         Ok(into_user_id(id)?)
     }
 
-    async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        let fields = serde_json::json!({"name": chat.name.as_str(), "model": chat.model.as_str()});
-        let inserted = diesel::sql_query(INSERT_CHAT)
-            .bind::<Text, _>(fields.to_string())
-            .bind::<Integer, _>(chat.owner.get())
-            .get_result::<ChatRow>(&mut self.conn().await?)
-            .await;
-        let row = match inserted {
-            Ok(row) => row,
-            Err(e) => return Err(self.unknown_model(e, chat).await),
-        };
-        Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
+    async fn create_chat(
+        &self,
+        chat: &NewChat,
+        once: Option<&Once<Chat>>,
+    ) -> Result<Written<Chat>, CreateChatError> {
+        let mut conn = self.conn().await?;
+        if let Some(answer) =
+            claim::<_, CreateChatError>(&mut conn, chat.owner, once, self.key_ttl).await?
+        {
+            return Ok(answer);
+        }
+        let created = insert_chat(&mut conn, chat).await;
+        let kept = keep(&mut conn, chat.owner, once, created).await;
+        // Rolled back; the connection goes back before another is taken for the model list.
+        drop(conn);
+        match kept {
+            Ok(written) => Ok(written),
+            Err(InsertChatError::Refused(e)) => Err(self.unknown_model(e, chat).await),
+            Err(InsertChatError::Other(e)) => Err(e),
+        }
     }
 
     async fn is_empty(&self) -> Result<bool, StoreFailure> {
@@ -298,27 +305,98 @@ impl ChatStore for PgStore {
         owner: UserId,
         chat: ChatId,
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
         let mut conn = self.conn().await?;
-        let deleted = conn
-            .transaction(
-                async |conn| -> Result<Option<Vec<MessageRow>>, DieselError> {
-                    // Locks the chat: writers to it wait until this is done.
-                    let locked = owned_chat!(postgres, owner, chat)
-                        .select(chat_conversation::id)
-                        .for_update()
-                        .first::<i32>(conn)
-                        .await
-                        .optional()?;
-                    if locked.is_none() {
-                        return Ok(None);
-                    }
-                    delete_chosen!(postgres, conn, chat, choose, now, await).map(Some)
-                },
-            )
-            .await
-            .map_err(failure)?;
-        let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
+        if let Some(answer) = claim::<_, ChatError>(&mut conn, owner, once, self.key_ttl).await? {
+            return Ok(answer);
+        }
+        let deleted = delete_where(&mut conn, owner, chat, choose).await;
+        keep(&mut conn, owner, once, deleted).await
     }
+
+    async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
+        purge(&mut *self.conn().await?, self.key_ttl).await
+    }
+}
+
+/// Appends the batch (see [`APPEND_MESSAGES`]); inside a keyed write's transaction or alone.
+async fn append(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    chat: ChatId,
+    batch: &MessageBatch,
+) -> Result<Vec<ChatMessage>, ChatError> {
+    let messages: Vec<serde_json::Value> = batch
+        .messages()
+        .iter()
+        .map(|m| serde_json::json!({"message": m.text.as_str(), "actor": m.actor.as_str()}))
+        .collect();
+    let rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
+        .bind::<Integer, _>(chat.get())
+        .bind::<Integer, _>(owner.get())
+        .bind::<Text, _>(serde_json::Value::Array(messages).to_string())
+        .load(conn)
+        .await
+        .map_err(failure)?;
+    if rows.is_empty() {
+        return Err(ChatError::ChatNotFound { owner, chat });
+    }
+    Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
+}
+
+/// Why [`insert_chat`] failed: a value the table refused (maybe a model its enum lacks), or
+/// anything else.
+enum InsertChatError {
+    Refused(DieselError),
+    Other(CreateChatError),
+}
+
+impl From<StoreFailure> for InsertChatError {
+    fn from(e: StoreFailure) -> Self {
+        Self::Other(e.into())
+    }
+}
+
+async fn insert_chat(
+    conn: &mut AsyncPgConnection,
+    chat: &NewChat,
+) -> Result<Chat, InsertChatError> {
+    let fields = serde_json::json!({"name": chat.name.as_str(), "model": chat.model.as_str()});
+    let row = diesel::sql_query(INSERT_CHAT)
+        .bind::<Text, _>(fields.to_string())
+        .bind::<Integer, _>(chat.owner.get())
+        .get_result::<ChatRow>(conn)
+        .await
+        .map_err(InsertChatError::Refused)?;
+    Chat::try_from(row).map_err(|e| InsertChatError::Other(StoreFailure::Unknown(e).into()))
+}
+
+/// Deletes the messages `choose` picks, in a transaction (a savepoint inside a keyed write's)
+/// that locks the chat first, so writers to it wait until this is done.
+async fn delete_where(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    chat: ChatId,
+    choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
+) -> Result<Vec<ChatMessage>, ChatError> {
+    let deleted = conn
+        .transaction(
+            async |conn| -> Result<Option<Vec<MessageRow>>, DieselError> {
+                let locked = owned_chat!(postgres, owner, chat)
+                    .select(chat_conversation::id)
+                    .for_update()
+                    .first::<i32>(conn)
+                    .await
+                    .optional()?;
+                if locked.is_none() {
+                    return Ok(None);
+                }
+                delete_chosen!(postgres, conn, chat, choose, now, await).map(Some)
+            },
+        )
+        .await
+        .map_err(failure)?;
+    let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
+    Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
 }

@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
-    MessageListQuery, NewChat, StoreFailure, UserId,
+    MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel::connection::SimpleConnection as _;
@@ -23,6 +23,7 @@ use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
+use crate::keys::sqlite::{once as at_most_once, purge};
 use crate::migrate::{Direction, run_sqlite_migrations};
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
@@ -52,7 +53,7 @@ impl ToSql<TimestamptzSqlite, Sqlite> for SqliteTime {
 }
 
 /// Now, in the millisecond precision both backends answer with.
-fn now() -> SqliteTime {
+pub(crate) fn now() -> SqliteTime {
     SqliteTime(Utc::now().trunc_subsecs(3))
 }
 
@@ -72,6 +73,7 @@ pub struct SqliteStore {
     open: String,
     /// Keeps an in-memory database alive while the store lives, even with no pooled connection.
     _keeper: Option<Mutex<SqliteConnection>>,
+    key_ttl: std::time::Duration,
 }
 
 /// Per-connection settings: foreign keys are off by default in SQLite; the busy timeout makes
@@ -118,6 +120,7 @@ impl SqliteStore {
             pool,
             open,
             _keeper: keeper,
+            key_ttl: settings.key_ttl,
         })
     }
 
@@ -127,12 +130,15 @@ impl SqliteStore {
 
     /// Runs `op` on a pooled connection, on a blocking thread: a failure to get the connection
     /// is the store's; the query's own result is the caller's to judge.
-    async fn run<T: Send + 'static>(
+    async fn run<R: Send + 'static>(
         &self,
-        op: impl FnOnce(&mut SqliteConnection) -> QueryResult<T> + Send + 'static,
-    ) -> Result<QueryResult<T>, StoreFailure> {
+        op: impl FnOnce(&mut SqliteConnection) -> R + Send + 'static,
+    ) -> Result<R, StoreFailure> {
         let mut conn: Object<SqliteConn> = self.pool.get().await.map_err(pool_failure)?;
-        Ok(conn.spawn_blocking(op).await)
+        // The only error of its own is a blocking task that did not finish (it panicked).
+        conn.spawn_blocking(move |conn| Ok(op(conn)))
+            .await
+            .map_err(failure)
     }
 }
 
@@ -210,20 +216,20 @@ impl ChatStore for SqliteStore {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
         // One instant for the whole request.
         let now = now();
         let rows = new_message_rows(owner, chat, now, batch);
-        // IMMEDIATE takes the write lock first, so two writers wait for each other (busy
-        // timeout) instead of deadlocking on a read lock each wants to upgrade.
-        let stored = self
-            .run(move |conn| {
-                conn.immediate_transaction(|conn| append(conn, owner, chat, now, &rows))
+        let (once, ttl) = (once.cloned(), self.key_ttl);
+        self.run(move |conn| {
+            at_most_once(conn, owner, once.as_ref(), ttl, |conn| {
+                let stored = append(conn, owner, chat, now, &rows).map_err(failure)?;
+                let stored = stored.ok_or(ChatError::ChatNotFound { owner, chat })?;
+                Ok(into_messages(stored).map_err(StoreFailure::Unknown)?)
             })
-            .await?
-            .map_err(failure)?;
-        let stored = stored.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        Ok(into_messages(stored).map_err(StoreFailure::Unknown)?)
+        })
+        .await?
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
@@ -235,13 +241,21 @@ impl ChatStore for SqliteStore {
         Ok(into_user_id(id)?)
     }
 
-    async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        let new = chat.clone();
-        let row: ChatRow = self
-            .run(move |conn| insert_chat!(sqlite, &new, now()).get_result(conn))
-            .await?
-            .map_err(|e| create_chat_error(e, chat))?;
-        Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
+    async fn create_chat(
+        &self,
+        chat: &NewChat,
+        once: Option<&Once<Chat>>,
+    ) -> Result<Written<Chat>, CreateChatError> {
+        let (new, once, ttl) = (chat.clone(), once.cloned(), self.key_ttl);
+        self.run(move |conn| {
+            at_most_once(conn, new.owner, once.as_ref(), ttl, |conn| {
+                let row: ChatRow = insert_chat!(sqlite, &new, now())
+                    .get_result(conn)
+                    .map_err(|e| create_chat_error(e, &new))?;
+                Ok(Chat::try_from(row).map_err(StoreFailure::Unknown)?)
+            })
+        })
+        .await?
     }
 
     async fn is_empty(&self) -> Result<bool, StoreFailure> {
@@ -353,21 +367,30 @@ impl ChatStore for SqliteStore {
         owner: UserId,
         chat: ChatId,
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
-        let deleted = self
-            .run(move |conn| {
-                // IMMEDIATE: the write lock first, so no writer slips in between read and delete.
-                conn.immediate_transaction(|conn| {
-                    if !is_owned(conn, owner, chat)? {
-                        return Ok(None);
-                    }
-                    delete_chosen!(sqlite, conn, chat, choose, now()).map(Some)
-                })
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
+        let (once, ttl) = (once.cloned(), self.key_ttl);
+        self.run(move |conn| {
+            // In the write lock, so no writer slips in between read and delete.
+            at_most_once(conn, owner, once.as_ref(), ttl, |conn| {
+                if !is_owned(conn, owner, chat).map_err(failure)? {
+                    return Err(ChatError::ChatNotFound { owner, chat });
+                }
+                let delete = |conn: &mut SqliteConnection| -> QueryResult<Vec<MessageRow>> {
+                    delete_chosen!(sqlite, conn, chat, choose, now())
+                };
+                let rows = delete(conn).map_err(failure)?;
+                Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
             })
+        })
+        .await?
+    }
+
+    async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
+        let ttl = self.key_ttl;
+        self.run(move |conn| purge(conn, ttl))
             .await?
-            .map_err(failure)?;
-        let rows = deleted.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
+            .map_err(failure)
     }
 }
 

@@ -5,7 +5,7 @@ use anyhow::bail;
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
-    MessageListQuery, NewChat, StoreFailure, UserId,
+    MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
 use secrecy::ExposeSecret;
 
@@ -87,16 +87,21 @@ impl ChatStore for Store {
         owner: UserId,
         chat: ChatId,
         batch: &MessageBatch,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
-        forward!(self.append_messages(owner, chat, batch))
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
+        forward!(self.append_messages(owner, chat, batch, once))
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
         forward!(self.create_user(email))
     }
 
-    async fn create_chat(&self, chat: &NewChat) -> Result<Chat, CreateChatError> {
-        forward!(self.create_chat(chat))
+    async fn create_chat(
+        &self,
+        chat: &NewChat,
+        once: Option<&Once<Chat>>,
+    ) -> Result<Written<Chat>, CreateChatError> {
+        forward!(self.create_chat(chat, once))
     }
 
     async fn is_empty(&self) -> Result<bool, StoreFailure> {
@@ -153,8 +158,13 @@ impl ChatStore for Store {
         owner: UserId,
         chat: ChatId,
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
-    ) -> Result<Vec<ChatMessage>, ChatError> {
-        forward!(self.delete_messages_where(owner, chat, choose))
+        once: Option<&Once<Vec<ChatMessage>>>,
+    ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
+        forward!(self.delete_messages_where(owner, chat, choose, once))
+    }
+
+    async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
+        forward!(self.purge_expired_keys())
     }
 }
 

@@ -51,7 +51,18 @@ pub struct RawSettings {
     pub database: DatabaseSettings,
     pub session: SessionSettings,
     pub limits: LimitSettings,
+    pub idempotency: IdempotencySettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct IdempotencySettings {
+    /// How long a key and its answer are kept and replayed ("24h").
+    #[serde(with = "humantime_serde")]
+    pub ttl: Duration,
+    /// How often keys past `ttl` are deleted ("10m").
+    #[serde(with = "humantime_serde")]
+    pub purge_interval: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -136,6 +147,7 @@ pub struct Settings {
     pub session_max_age: Option<Duration>,
     pub limits: MessageLimits,
     pub http: HttpSettings,
+    pub idempotency: IdempotencySettings,
     pub log: LogSettings,
 }
 
@@ -230,6 +242,9 @@ impl Settings {
             bail!("limits.max_body_bytes must be at least 1");
         }
         let limits = MessageLimits::new(raw.limits.max_message_chars, raw.limits.max_batch)?;
+        if raw.idempotency.ttl.is_zero() || raw.idempotency.purge_interval.is_zero() {
+            bail!("idempotency.ttl and idempotency.purge_interval must be longer than 0s");
+        }
         Ok(Self {
             env,
             database: url.map(|url| StoreSettings {
@@ -239,6 +254,7 @@ impl Settings {
                 connect_timeout: Duration::from_millis(raw.database.connect_timeout_ms),
                 statement_timeout: Duration::from_millis(raw.database.statement_timeout_ms),
                 busy_timeout: Duration::from_millis(raw.database.busy_timeout_ms),
+                key_ttl: raw.idempotency.ttl,
             }),
             migrate_on_start: raw.database.migrate_on_start,
             server: raw.server,
@@ -251,6 +267,7 @@ impl Settings {
                 read_ceiling: PageLimit::new(raw.limits.read_ceiling, usize::MAX)
                     .context("limits.read_ceiling must be at least 1")?,
             },
+            idempotency: raw.idempotency,
             log: raw.log,
         })
     }

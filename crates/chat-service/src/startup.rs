@@ -1,6 +1,7 @@
 //! Wiring: adapters built from the settings, given to the domain service, served by actix.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
@@ -61,6 +62,23 @@ pub struct Application {
     port: u16,
     server: Server,
     service: web::Data<Service>,
+    purge_interval: Duration,
+}
+
+/// Deletes expired idempotency keys every `interval`, for as long as it runs. Every instance
+/// runs one; the deletes are idempotent, so several on one database only repeat each other.
+async fn purge_keys(service: web::Data<Service>, interval: Duration) {
+    // The first purge one interval after start, not during it.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match service.purge_expired_keys().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %format_args!("{e:#}"), "purging idempotency keys"),
+        }
+    }
 }
 
 impl Application {
@@ -88,6 +106,7 @@ impl Application {
             port,
             server: server.run(),
             service,
+            purge_interval: settings.idempotency.purge_interval,
         })
     }
 
@@ -106,6 +125,9 @@ impl Application {
 
     /// Serves until SIGINT/SIGTERM (graceful: requests in flight are finished).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let purge = tokio::spawn(purge_keys(self.service, self.purge_interval));
+        let served = self.server.await;
+        purge.abort();
+        served
     }
 }

@@ -6,7 +6,7 @@ mod response;
 
 use actix_web::http::header::LINK;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chat_domain::{ChatService, ChatStore, SessionVerifier};
+use chat_domain::{Chat, ChatService, ChatStore, SessionVerifier};
 
 pub use list::{ChatListParams, INVALID_CHAT_QUERY, decode_cursor, encode_cursor};
 pub use request::{ChatIdsRequest, NewChatRequest, RenameChatRequest};
@@ -15,6 +15,7 @@ pub use response::{ChatDto, ChatListResponse, ChatResponse, DeletedResponse};
 use crate::body::JsonBody;
 use crate::error::{ApiError, ReadErrors, WriteErrors};
 use crate::extract::{Authorized, AuthorizedChat};
+use crate::idempotency::{KeyHeader, KeyParam, KeyedWriteErrors, record_with, reply};
 use crate::path::{ChatPath, UserPath};
 use crate::query::next_link;
 
@@ -48,7 +49,7 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
         res.insert_header((LINK, link));
     }
     Ok(res.json(ChatListResponse {
-        chats: page.chats.into_iter().map(ChatDto::from).collect(),
+        chats: page.chats.iter().map(ChatDto::from).collect(),
         has_more: next_cursor.is_some(),
         next_cursor,
     }))
@@ -60,21 +61,29 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
     path = "/api/users/{user_id}/chats",
     operation_id = "create_chat",
     tag = "chats",
-    params(UserPath),
+    params(UserPath, KeyParam),
     request_body(content = NewChatRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The new chat", body = ChatResponse),
-        WriteErrors,
+        (status = 200, description = "The new chat", body = ChatResponse,
+         headers(("idempotent-replayed" = String, description = "`true` on a replayed answer"))),
+        KeyedWriteErrors,
     ),
 )]
 pub async fn create<S: ChatStore, V: SessionVerifier>(
     Authorized { caller, .. }: Authorized<S, V>,
+    key: KeyHeader,
     JsonBody(body): JsonBody,
+    req: HttpRequest,
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
+    let keyed = key.fingerprint(&req, Some(&body));
     let NewChatRequest { name, model } = NewChatRequest::parse(body)?;
-    let chat = service.start_chat(&caller, name, model).await?;
-    Ok(HttpResponse::Ok().json(ChatResponse::from(chat)))
+    let record = record_with(|chat: &Chat| Ok(ChatResponse::from(chat)));
+    let once = keyed.once("create_chat", &record);
+    let written = service
+        .start_chat(&caller, name, model, once.as_ref())
+        .await?;
+    reply(written, &record)
 }
 
 /// `DELETE` `{"chat_ids": [...]}`: deletes those of the chats that are the caller's.
@@ -117,7 +126,7 @@ pub async fn get<S: ChatStore, V: SessionVerifier>(
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
     let chat = service.get_chat(&caller, chat).await?;
-    Ok(HttpResponse::Ok().json(ChatResponse::from(chat)))
+    Ok(HttpResponse::Ok().json(ChatResponse::from(&chat)))
 }
 
 /// `PATCH` `{"name"}`: renames one of the caller's chats.
@@ -140,7 +149,7 @@ pub async fn rename<S: ChatStore, V: SessionVerifier>(
 ) -> Result<HttpResponse, ApiError> {
     let RenameChatRequest { name } = RenameChatRequest::parse(body)?;
     let chat = service.rename_chat(&caller, chat, &name).await?;
-    Ok(HttpResponse::Ok().json(ChatResponse::from(chat)))
+    Ok(HttpResponse::Ok().json(ChatResponse::from(&chat)))
 }
 
 /// `DELETE`: one of the caller's chats, with its messages; answers with the chat as it was.
@@ -160,5 +169,5 @@ pub async fn delete<S: ChatStore, V: SessionVerifier>(
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
     let chat = service.delete_chat(&caller, chat).await?;
-    Ok(HttpResponse::Ok().json(ChatResponse::from(chat)))
+    Ok(HttpResponse::Ok().json(ChatResponse::from(&chat)))
 }

@@ -21,12 +21,12 @@ pub struct ChatDto {
     pub updated_at: String,
 }
 
-impl From<Chat> for ChatDto {
-    fn from(c: Chat) -> Self {
+impl From<&Chat> for ChatDto {
+    fn from(c: &Chat) -> Self {
         Self {
             id: c.id.get(),
-            name: c.name,
-            model: c.model,
+            name: c.name.clone(),
+            model: c.model.clone(),
             neptun_user_id: c.owner.get(),
             created_at: js_iso(c.created_at),
             updated_at: js_iso(c.updated_at),
@@ -39,8 +39,8 @@ pub struct ChatResponse {
     pub chat: ChatDto,
 }
 
-impl From<Chat> for ChatResponse {
-    fn from(chat: Chat) -> Self {
+impl From<&Chat> for ChatResponse {
+    fn from(chat: &Chat) -> Self {
         Self { chat: chat.into() }
     }
 }

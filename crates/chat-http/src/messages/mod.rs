@@ -6,7 +6,7 @@ mod response;
 
 use actix_web::http::header::LINK;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chat_domain::{ChatService, ChatStore, SessionVerifier};
+use chat_domain::{ChatMessage, ChatService, ChatStore, SessionVerifier};
 
 pub use list::{INVALID_MESSAGE_QUERY, MessageListParams};
 pub use request::{INVALID_BODY, PostMessagesRequest, Shape};
@@ -16,47 +16,62 @@ pub use response::{
 };
 
 use crate::body::JsonBody;
-use crate::error::{ApiError, ReadErrors, WriteErrors};
+use crate::error::{ApiError, ReadErrors};
 use crate::extract::AuthorizedChat;
+use crate::idempotency::{KeyHeader, KeyParam, KeyedErrors, KeyedWriteErrors, record_with, reply};
 use crate::path::ChatPath;
 use crate::query::next_link;
 
 type Service<S, V> = web::Data<ChatService<S, V>>;
 
-/// Checks run in the contract's order: route ids (400), session (401), owner (403), media type
-/// (415), body size (413), JSON (400), body rules (400), then the chat (404) as the messages
-/// are stored.
+/// Checks run in the contract's order: route ids (400), session (401), owner (403),
+/// `Idempotency-Key` (400), media type (415), body size (413), JSON (400), body rules (400),
+/// then the key's state (409, 422) and the chat (404) as the messages are stored.
 #[utoipa::path(
     post,
     path = "/api/users/{user_id}/chats/{chat_id}/messages",
     operation_id = "post_messages",
     tag = "messages",
-    params(ChatPath),
+    params(ChatPath, KeyParam),
     request_body(content = PostMessagesRequest, content_type = "application/json"),
     responses(
-        (status = 200, description = "The stored messages, in request order", body = PostMessagesResponse),
-        WriteErrors,
+        (status = 200, description = "The stored messages, in request order", body = PostMessagesResponse,
+         headers(("idempotent-replayed" = String, description = "`true` on a replayed answer"))),
+        KeyedWriteErrors,
     ),
 )]
 pub async fn post<S: ChatStore, V: SessionVerifier>(
     AuthorizedChat { caller, chat, .. }: AuthorizedChat<S, V>,
+    key: KeyHeader,
     JsonBody(body): JsonBody,
+    req: HttpRequest,
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
+    let keyed = key.fingerprint(&req, Some(&body));
     let request = PostMessagesRequest::parse(body, service.limits())?;
-    let stored = service.post_messages(&caller, chat, &request.batch).await?;
+    let shape = request.shape;
+    let record = record_with(move |stored: &Vec<ChatMessage>| posted(shape, stored));
+    let once = keyed.once("post_messages", &record);
+    let written = service
+        .post_messages(&caller, chat, &request.batch, once.as_ref())
+        .await?;
+    reply(written, &record)
+}
+
+/// The stored messages in the shape of the request.
+fn posted(shape: Shape, stored: &[ChatMessage]) -> anyhow::Result<PostMessagesResponse> {
     let messages = response::dtos(stored);
-    let answer = match request.shape {
+    Ok(match shape {
         Shape::Single => PostMessagesResponse::Single(SingleMessageResponse {
-            chat_message: messages.into_iter().next().ok_or_else(|| {
-                ApiError::internal(&"the store returned no message for a single message")
-            })?,
+            chat_message: messages
+                .into_iter()
+                .next()
+                .ok_or_else(|| anyhow::anyhow!("the store returned no message for one"))?,
         }),
         Shape::Batch => PostMessagesResponse::Batch(BatchMessagesResponse {
             chat_messages: messages,
         }),
-    };
-    Ok(HttpResponse::Ok().json(answer))
+    })
 }
 
 /// `GET`: a page of the chat's messages by id (`limit`, `after`, `before`, `order`); whether
@@ -88,29 +103,41 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
     Ok(res.json(MessageListResponse {
         next_cursor: page.next_cursor().map(|id| id.get()),
         has_more: page.has_more,
-        chat_messages: response::dtos(page.messages),
+        chat_messages: response::dtos(&page.messages),
     }))
 }
 
 /// `DELETE .../messages/last`: removes the last exchange, as the app does; answers with the
-/// removed messages, oldest first (none for a chat without messages).
+/// removed messages, oldest first (none for a chat without messages). With an
+/// `Idempotency-Key`, a retry removes nothing more.
 #[utoipa::path(
     delete,
     path = "/api/users/{user_id}/chats/{chat_id}/messages/last",
     operation_id = "delete_last_exchange",
     tag = "messages",
-    params(ChatPath),
+    params(ChatPath, KeyParam),
     responses(
-        (status = 200, description = "The removed messages, oldest first", body = BatchMessagesResponse),
-        ReadErrors,
+        (status = 200, description = "The removed messages, oldest first", body = BatchMessagesResponse,
+         headers(("idempotent-replayed" = String, description = "`true` on a replayed answer"))),
+        KeyedErrors,
     ),
 )]
 pub async fn delete_last<S: ChatStore, V: SessionVerifier>(
     AuthorizedChat { caller, chat, .. }: AuthorizedChat<S, V>,
+    key: KeyHeader,
+    req: HttpRequest,
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
-    let removed = service.delete_last_exchange(&caller, chat).await?;
-    Ok(HttpResponse::Ok().json(BatchMessagesResponse {
-        chat_messages: response::dtos(removed),
-    }))
+    let record = record_with(|removed: &Vec<ChatMessage>| {
+        Ok(BatchMessagesResponse {
+            chat_messages: response::dtos(removed),
+        })
+    });
+    let once = key
+        .fingerprint(&req, None)
+        .once("delete_last_exchange", &record);
+    let written = service
+        .delete_last_exchange(&caller, chat, once.as_ref())
+        .await?;
+    reply(written, &record)
 }

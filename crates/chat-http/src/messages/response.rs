@@ -23,13 +23,13 @@ pub struct ChatMessageDto {
     pub updated_at: String,
 }
 
-impl From<ChatMessage> for ChatMessageDto {
-    fn from(m: ChatMessage) -> Self {
+impl From<&ChatMessage> for ChatMessageDto {
+    fn from(m: &ChatMessage) -> Self {
         Self {
             id: m.id.get(),
             chat_conversation_id: m.chat_id.get(),
             neptun_user_id: m.user_id.get(),
-            message: m.text,
+            message: m.text.clone(),
             actor: m.actor.as_str(),
             created_at: js_iso(m.created_at),
             updated_at: js_iso(m.updated_at),
@@ -38,8 +38,8 @@ impl From<ChatMessage> for ChatMessageDto {
 }
 
 /// Stored messages as the app returns them, in order.
-pub fn dtos(messages: Vec<ChatMessage>) -> Vec<ChatMessageDto> {
-    messages.into_iter().map(ChatMessageDto::from).collect()
+pub fn dtos(messages: &[ChatMessage]) -> Vec<ChatMessageDto> {
+    messages.iter().map(ChatMessageDto::from).collect()
 }
 
 #[derive(Debug, Serialize, ToSchema)]

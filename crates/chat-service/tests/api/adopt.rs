@@ -104,7 +104,7 @@ async fn fingerprint(conn: &mut AsyncPgConnection) -> String {
         "SELECT string_agg(table_name || '.' || column_name || ':' || data_type || ':' || \
          is_nullable, ',' ORDER BY table_name, column_name) AS v \
          FROM information_schema.columns WHERE table_schema = 'public' \
-         AND table_name <> 'chat_service_schema' AND table_name NOT LIKE '%diesel%'",
+         AND table_name NOT LIKE 'chat_service_%' AND table_name NOT LIKE '%diesel%'",
     )
     .await
 }

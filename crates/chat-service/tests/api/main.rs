@@ -9,6 +9,7 @@ mod chats;
 mod cli;
 mod failures;
 mod helpers;
+mod idempotency;
 mod messages;
 mod reading;
 mod route_params;

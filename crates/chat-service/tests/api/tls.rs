@@ -149,6 +149,7 @@ fn store(url: String) -> Store {
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
         busy_timeout: Duration::from_secs(1),
+        key_ttl: Duration::from_secs(3600),
     })
     .expect("a valid URL")
 }

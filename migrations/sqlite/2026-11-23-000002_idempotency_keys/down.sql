@@ -1,0 +1,1 @@
+DROP TABLE chat_service_idempotency_key;
