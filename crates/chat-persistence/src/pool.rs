@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use diesel_async::SimpleAsyncConnection;
-use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, PoolableConnection, RecyclingMethod,
 };
@@ -53,4 +53,65 @@ where
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .context("building the connection pool")
+}
+
+/// A connection taken from the pool for one operation. Dropped with a transaction still open
+/// or a connection that is closed (the operation's future was dropped at an await: a client
+/// reset, a timeout, a forced shutdown), it is closed rather than pooled, so that no
+/// transaction, and no lock it holds, waits in the pool for the next checkout.
+pub struct Lease<C>(Option<Object<C>>)
+where
+    C: PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>;
+
+impl<C> Lease<C>
+where
+    C: PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    pub fn new(conn: Object<C>) -> Self {
+        Self(Some(conn))
+    }
+}
+
+impl<C> std::ops::Deref for Lease<C>
+where
+    C: PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    type Target = C;
+
+    fn deref(&self) -> &C {
+        // Some until dropped.
+        self.0
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("a lease is emptied only on drop"))
+    }
+}
+
+impl<C> std::ops::DerefMut for Lease<C>
+where
+    C: PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    fn deref_mut(&mut self) -> &mut C {
+        self.0
+            .as_deref_mut()
+            .unwrap_or_else(|| unreachable!("a lease is emptied only on drop"))
+    }
+}
+
+impl<C> Drop for Lease<C>
+where
+    C: PoolableConnection + 'static,
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    fn drop(&mut self) {
+        if let Some(mut conn) = self.0.take()
+            && conn.is_broken()
+        {
+            tracing::debug!("closing a connection left inside a transaction");
+            drop(Object::take(conn));
+        }
+    }
 }

@@ -15,7 +15,7 @@ use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Integer, Text};
-use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use secrecy::ExposeSecret;
 
@@ -24,6 +24,7 @@ use crate::pg_connect::PgTarget;
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::keys::postgres::{claim, keep, purge};
 use crate::migrate::{Direction, run_postgres_migrations};
+use crate::pool::Lease;
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_user,
     messages_page_query, owned_chat, rename_chat,
@@ -47,10 +48,16 @@ pub struct PgStore {
 impl PgStore {
     /// Builds the pool (no connection is opened yet).
     pub fn new(settings: &DatabaseSettings) -> anyhow::Result<Self> {
+        // client_connection_check_interval (PostgreSQL 14+): a statement whose connection the
+        // service closed (a dropped request, see `pool::Lease`) ends within a second, even
+        // while it waits for a lock, instead of holding its locks until then.
         let setup = format!(
             "SET application_name = 'chat-service'; \
              SET statement_timeout = {}; \
-             SET TIME ZONE 'UTC';",
+             SET TIME ZONE 'UTC'; \
+             DO $$ BEGIN IF current_setting('server_version_num')::int >= 140000 THEN \
+                 PERFORM set_config('client_connection_check_interval', '1000', false); \
+             END IF; END $$;",
             settings.statement_timeout.as_millis()
         );
         let target = Arc::new(PgTarget::parse(settings.url.expose_secret())?);
@@ -72,8 +79,8 @@ impl PgStore {
         run_postgres_migrations(&self.target, direction).await
     }
 
-    async fn conn(&self) -> Result<Object<AsyncPgConnection>, StoreFailure> {
-        self.pool.get().await.map_err(pool_failure)
+    async fn conn(&self) -> Result<Lease<AsyncPgConnection>, StoreFailure> {
+        self.pool.get().await.map(Lease::new).map_err(pool_failure)
     }
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod chats;
 mod cli;
 mod failures;
+mod faults;
 mod helpers;
 mod idempotency;
 mod messages;
