@@ -26,11 +26,20 @@ impl FromRequest for JsonBody {
         let req = req.clone();
         let payload = payload.take();
         Box::pin(async move {
-            let limit = req.app_data::<web::Data<HttpSettings>>().map_or_else(
-                || HttpSettings::default().max_body_bytes,
-                |s| s.max_body_bytes,
+            let (limit, deadline) = req.app_data::<web::Data<HttpSettings>>().map_or_else(
+                || {
+                    let defaults = HttpSettings::default();
+                    (defaults.max_body_bytes, defaults.body_timeout)
+                },
+                |s| (s.max_body_bytes, s.body_timeout),
             );
-            read_json(&req, payload, limit).await.map(Self)
+            match tokio::time::timeout(deadline, read_json(&req, payload, limit)).await {
+                Ok(read) => read.map(Self),
+                Err(_) => {
+                    tracing::info!(?deadline, "the request body did not arrive in time");
+                    Err(ApiError::for_status(StatusCode::REQUEST_TIMEOUT))
+                }
+            }
         })
     }
 }

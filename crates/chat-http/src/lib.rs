@@ -35,6 +35,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// How many rows a list read without `limit` answers at most before it pages.
     pub read_ceiling: PageLimit,
+    /// How long a request body may take to arrive, from the end of the head; then 408.
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for HttpSettings {
@@ -42,6 +44,7 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 2 * 1024 * 1024,
             read_ceiling: PageLimit::DEFAULT_CEILING,
+            body_timeout: std::time::Duration::from_secs(15),
         }
     }
 }

@@ -18,10 +18,20 @@ use crate::cli::{ChatsCommand, Command, SessionsCommand, UsersCommand};
 use crate::settings::{AppEnv, Settings};
 use crate::startup::{Application, build_service, migrate, revert, sessions};
 
+/// Every connection is a file: at the usual soft limit of 1024, a thousand slow clients would
+/// lock everyone else out. The soft limit goes up to the hard limit, which an operator sets.
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::info!(limit, "open-file limit raised to the hard limit"),
+        Err(e) => tracing::warn!(error = %e, "could not raise the open-file limit"),
+    }
+}
+
 /// Runs one command; what it prints for the user goes to stdout, logs to stderr.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
+            raise_open_file_limit();
             let app = Application::build(&settings).await?;
             tracing::info!(
                 host = %settings.server.host,

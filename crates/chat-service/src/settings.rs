@@ -70,6 +70,12 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub workers: Option<usize>,
+    /// How long a client may take to send a request's head (then 408 and the connection closes).
+    pub head_timeout_ms: u64,
+    /// How long a client may take to send a request's body, from the end of its head (then 408).
+    pub body_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -235,6 +241,9 @@ impl Settings {
             format!("session.password must be at least {MIN_PASSWORD_LEN} characters")
         })?;
         let previous_passwords = previous_passwords(raw.session.previous_passwords)?;
+        if raw.server.head_timeout_ms == 0 || raw.server.body_timeout_ms == 0 {
+            bail!("server.head_timeout_ms and server.body_timeout_ms must be at least 1");
+        }
         if raw.database.pool_size == 0 {
             bail!("database.pool_size must be at least 1");
         }
@@ -242,6 +251,7 @@ impl Settings {
             bail!("limits.max_body_bytes must be at least 1");
         }
         let limits = MessageLimits::new(raw.limits.max_message_chars, raw.limits.max_batch)?;
+        let body_timeout = Duration::from_millis(raw.server.body_timeout_ms);
         if raw.idempotency.ttl.is_zero() || raw.idempotency.purge_interval.is_zero() {
             bail!("idempotency.ttl and idempotency.purge_interval must be longer than 0s");
         }
@@ -266,6 +276,7 @@ impl Settings {
                 max_body_bytes: raw.limits.max_body_bytes,
                 read_ceiling: PageLimit::new(raw.limits.read_ceiling, usize::MAX)
                     .context("limits.read_ceiling must be at least 1")?,
+                body_timeout,
             },
             idempotency: raw.idempotency,
             log: raw.log,

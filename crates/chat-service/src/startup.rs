@@ -98,6 +98,8 @@ impl Application {
                 .wrap(from_fn(request_telemetry))
                 .configure(chat_http::configure(routes.clone(), http.clone()))
         })
+        .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
+        .keep_alive(Duration::from_secs(settings.server.keep_alive_s))
         .listen(listener)?;
         if let Some(workers) = settings.server.workers {
             server = server.workers(workers);

@@ -15,3 +15,4 @@ mod messages;
 mod reading;
 mod route_params;
 mod tls;
+mod waits;

@@ -1,0 +1,129 @@
+//! Bounded waits: a request's head and body must arrive in time, idle keep-alive connections
+//! close, and the service raises its open-file limit, so that slow clients cannot hold it.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpStream;
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+
+impl TestApp {
+    async fn raw_connection(&self) -> TcpStream {
+        let address = self.address.trim_start_matches("http://");
+        TcpStream::connect(address).await.expect("connecting")
+    }
+}
+
+/// What the server sends until it closes the connection, or until `limit`.
+async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Duration) {
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(limit, stream.read_to_end(&mut answer)).await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open for {limit:?}"
+    );
+    (
+        String::from_utf8_lossy(&answer).into_owned(),
+        started.elapsed(),
+    )
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_is_408_after_the_body_timeout() {
+    let app = spawn_app_with(Backend::Sqlite, &[("APP__SERVER__BODY_TIMEOUT_MS", "300")]).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let mut stream = app.raw_connection().await;
+    let head = format!(
+        "POST /api/users/{user}/chats/{chat}/messages HTTP/1.1\r\nHost: test\r\n\
+         Cookie: neptun-session={}\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"message\": ",
+        app.session(user)
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+
+    let (answer, after) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""statusCode":408"#), "{answer}");
+    assert!(after < Duration::from_secs(3), "{after:?}");
+    assert_eq!(app.messages(chat).await.len(), 0);
+}
+
+#[tokio::test]
+async fn a_head_that_stalls_is_closed_after_the_head_timeout() {
+    let app = spawn_app_with(Backend::Sqlite, &[("APP__SERVER__HEAD_TIMEOUT_MS", "300")]).await;
+    let mut stream = app.raw_connection().await;
+    stream
+        .write_all(b"GET /api/users/1/chats HTTP/1.1\r\nHost: te")
+        .await
+        .unwrap();
+    let (answer, after) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 408"),
+        "{answer}"
+    );
+    assert!(after < Duration::from_secs(3), "{after:?}");
+}
+
+#[tokio::test]
+async fn an_idle_keep_alive_connection_is_closed() {
+    let app = spawn_app_with(Backend::Sqlite, &[("APP__SERVER__KEEP_ALIVE_S", "1")]).await;
+    let mut stream = app.raw_connection().await;
+    stream
+        .write_all(b"GET /api/users/1/chats HTTP/1.1\r\nHost: test\r\n\r\n")
+        .await
+        .unwrap();
+    let (answer, after) = read_until_closed(&mut stream, Duration::from_secs(5)).await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    assert!(after < Duration::from_secs(4), "{after:?}");
+}
+
+/// The soft limit goes up to the hard limit, and the log says so.
+#[test]
+fn the_open_file_limit_is_raised_at_start() {
+    let hard = String::from_utf8(
+        Command::new("sh")
+            .args(["-c", "ulimit -Hn"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -Sn 256 && exec \"$0\"",
+            env!("CARGO_BIN_EXE_chat-service"),
+        ])
+        .env("APP_ENV", "test")
+        .env(
+            "APP_CONFIG_DIR",
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+        )
+        .env("APP__DATABASE__URL", "sqlite::memory:")
+        .env("APP__LOG__FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting chat-service");
+    let stderr = child.stderr.take().unwrap();
+    let line = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find(|line| line.contains("open-file limit"));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let line = line.expect("a log line about the open-file limit");
+    let logged: serde_json::Value = serde_json::from_str(&line).unwrap();
+    let hard = hard.trim();
+    let expected = if hard == "unlimited" {
+        u64::MAX.to_string()
+    } else {
+        hard.to_owned()
+    };
+    assert_eq!(logged["fields"]["limit"].to_string(), expected, "{line}");
+}
