@@ -56,8 +56,7 @@ fn assert_contract_400(e: &ApiError) {
     let body = res
         .into_body()
         .try_into_bytes()
-        .ok()
-        .expect("a body in memory");
+        .unwrap_or_else(|_| panic!("a body in memory"));
     let body: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(body["statusCode"], 400);
     assert!(body["statusMessage"].is_string());
