@@ -2,7 +2,7 @@
 //! makes (`openssl`): `sslmode` and `sslrootcert` as libpq reads them. The cluster is the
 //! test's own (`initdb`, a free port, a temporary folder) and is stopped, by its pid, after.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -10,42 +10,7 @@ use chat_domain::ChatStore as _;
 use chat_persistence::{DatabaseSettings, MigrationDirection, Store};
 use secrecy::SecretString;
 
-fn run(cmd: &mut Command) {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
-}
-
-/// Runs a PostgreSQL tool as the `postgres` user when we are root (initdb refuses root).
-fn pg_tool(tool: &str, args: &str) -> Command {
-    let bindir = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL is installed (scripts/test installs it)")
-        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
-        .max()
-        .expect("a PostgreSQL version");
-    let line = format!("{}/{tool} {args}", bindir.display());
-    let mut cmd = if is_root() {
-        let mut c = Command::new("su");
-        c.args(["postgres", "-c", &line]);
-        c
-    } else {
-        let mut c = Command::new("sh");
-        c.args(["-c", &line]);
-        c
-    };
-    cmd.current_dir("/");
-    cmd
-}
+use crate::cluster::{Cluster, run};
 
 /// A CA, and a server certificate it signs for `localhost` (not for 127.0.0.1, so that
 /// verify-full by address fails while verify-ca holds); and a second CA that signed nothing.
@@ -68,77 +33,22 @@ fn make_certificates(dir: &Path) {
     );
 }
 
-/// The throwaway cluster; stopped on drop.
-struct TlsCluster {
-    dir: PathBuf,
-    port: u16,
-}
-
-impl TlsCluster {
-    fn start() -> Self {
-        let dir = std::env::temp_dir().join(format!("chat-tls-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
-        make_certificates(&dir);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .unwrap()
-            .port();
-        if is_root() {
-            run(Command::new("chown").args(["-R", "postgres"]).arg(&dir));
-        }
-        let d = dir.display();
-        run(&mut pg_tool(
-            "initdb",
-            &format!("-D {d}/data -U chat_service -A trust -E UTF8 --locale=C"),
-        ));
-        // TLS only over TCP: a connection without it is rejected.
-        std::fs::write(
-            dir.join("data/pg_hba.conf"),
-            "local all all trust\n\
-             hostssl all all 127.0.0.1/32 trust\n\
-             hostnossl all all 127.0.0.1/32 reject\n",
-        )
-        .unwrap();
-        let options = format!(
-            "-p {port} -k {d} -c listen_addresses=127.0.0.1 -c ssl=on \
-             -c ssl_cert_file={d}/server.crt -c ssl_key_file={d}/server.key"
-        );
-        run(&mut pg_tool(
-            "pg_ctl",
-            &format!("-D {d}/data -l {d}/log -w start -o '{options}'"),
-        ));
-        Self { dir, port }
-    }
-
-    fn url(&self, host: &str, query: &str) -> String {
-        let query = query.replace("{dir}", &self.dir.display().to_string());
-        format!(
-            "postgres://chat_service@{host}:{}/postgres?{query}",
-            self.port
-        )
-    }
-}
-
-impl Drop for TlsCluster {
-    fn drop(&mut self) {
-        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid"))
-            .ok()
-            .and_then(|s| s.lines().next().map(str::to_owned));
-        if let Some(pid) = pid {
-            let _ = Command::new("kill").args(["-INT", &pid]).status();
-            for _ in 0..100 {
-                let alive = Command::new("kill")
-                    .args(["-0", &pid])
-                    .stderr(std::process::Stdio::null())
-                    .status();
-                if !alive.is_ok_and(|s| s.success()) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-        }
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The throwaway cluster, TLS only over TCP (a connection without it is rejected).
+fn tls_cluster() -> Cluster {
+    let mut cluster = Cluster::init("tls");
+    make_certificates(&cluster.dir);
+    std::fs::write(
+        cluster.path("data/pg_hba.conf"),
+        "local all all trust\n\
+         hostssl all all 127.0.0.1/32 trust\n\
+         hostnossl all all 127.0.0.1/32 reject\n",
+    )
+    .unwrap();
+    let d = cluster.dir.display().to_string();
+    cluster.start(&format!(
+        "-c ssl=on -c ssl_cert_file={d}/server.crt -c ssl_key_file={d}/server.key"
+    ));
+    cluster
 }
 
 fn store(url: String) -> Store {
@@ -174,23 +84,38 @@ async fn refused(url: String) -> String {
 
 #[tokio::test]
 async fn postgres_is_reached_over_tls_as_libpq_reads_the_url() {
-    let cluster = TlsCluster::start();
+    let cluster = tls_cluster();
 
     // Encrypted; require does not authenticate the server, as in libpq.
-    works(cluster.url("127.0.0.1", "sslmode=require")).await;
+    works(cluster.url("127.0.0.1", "postgres", "sslmode=require")).await;
     // The server's certificate, checked against our CA and its name.
-    works(cluster.url("localhost", "sslmode=verify-full&sslrootcert={dir}/ca.crt")).await;
+    works(cluster.url(
+        "localhost",
+        "postgres",
+        "sslmode=verify-full&sslrootcert={dir}/ca.crt",
+    ))
+    .await;
     // verify-ca: the chain, not the name (the certificate is not for 127.0.0.1).
-    works(cluster.url("127.0.0.1", "sslmode=verify-ca&sslrootcert={dir}/ca.crt")).await;
+    works(cluster.url(
+        "127.0.0.1",
+        "postgres",
+        "sslmode=verify-ca&sslrootcert={dir}/ca.crt",
+    ))
+    .await;
 
-    let wrong_name =
-        refused(cluster.url("127.0.0.1", "sslmode=verify-full&sslrootcert={dir}/ca.crt")).await;
+    let wrong_name = refused(cluster.url(
+        "127.0.0.1",
+        "postgres",
+        "sslmode=verify-full&sslrootcert={dir}/ca.crt",
+    ))
+    .await;
     assert!(
         wrong_name.contains("not valid for name \"127.0.0.1\""),
         "{wrong_name}"
     );
     let wrong_ca = refused(cluster.url(
         "localhost",
+        "postgres",
         "sslmode=verify-full&sslrootcert={dir}/other-ca.crt",
     ))
     .await;
@@ -203,6 +128,6 @@ async fn postgres_is_reached_over_tls_as_libpq_reads_the_url() {
         "{wrong_ca}"
     );
     // The cluster takes TLS only: without it, the server itself refuses.
-    let plain = refused(cluster.url("127.0.0.1", "sslmode=disable")).await;
+    let plain = refused(cluster.url("127.0.0.1", "postgres", "sslmode=disable")).await;
     assert!(plain.contains("no encryption"), "{plain}");
 }
