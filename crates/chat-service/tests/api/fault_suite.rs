@@ -192,7 +192,10 @@ async fn the_database_restarted_under_load_loses_nothing_and_answers_no_500() {
     let (outcomes, restarted) = tokio::join!(outcomes, restart);
 
     assert_nothing_lost_or_doubled(&outcomes, &stored_messages(&url).await);
-    assert!(outcomes.iter().any(|o| o.status == 503), "the restart was felt");
+    assert!(
+        outcomes.iter().any(|o| o.status == 503),
+        "the restart was felt"
+    );
     let ok = |o: &&Outcome| o.status == 200;
     assert!(
         outcomes
