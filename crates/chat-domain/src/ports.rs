@@ -108,6 +108,9 @@ pub trait ChatStore: Send + Sync + 'static {
         once: Option<&Once<Vec<ChatMessage>>>,
     ) -> impl Future<Output = Result<Written<Vec<ChatMessage>>, ChatError>> + Send;
 
+    /// Whether the store answers and its schema is the one this build expects (readiness).
+    fn schema_is_current(&self) -> impl Future<Output = Result<bool, StoreFailure>> + Send;
+
     /// Forgets the idempotency keys older than the store's key lifetime; returns how many.
     fn purge_expired_keys(&self) -> impl Future<Output = Result<u64, StoreFailure>> + Send;
 }

@@ -85,6 +85,11 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         }
     }
 
+    /// Whether the store answers with the schema this build expects.
+    pub async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
+        self.store.schema_is_current().await
+    }
+
     /// Forgets idempotency keys past their lifetime; see [`ChatStore::purge_expired_keys`].
     pub async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
         self.store.purge_expired_keys().await
@@ -301,6 +306,10 @@ mod tests {
 
         async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
             Ok(0)
+        }
+
+        async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
+            Ok(true)
         }
     }
 

@@ -12,6 +12,11 @@ pub async fn not_found() -> Result<HttpResponse, ApiError> {
 
 /// The answer for a known path and an unknown method, naming the methods the path has.
 pub fn method_not_allowed(allow: &[&str]) -> actix_web::Route {
+    let mut allow = allow.to_vec();
+    // HEAD is served wherever GET is (see `middleware::head_as_get`).
+    if let Some(get) = allow.iter().position(|m| *m == "GET") {
+        allow.insert(get + 1, "HEAD");
+    }
     let allow = allow.join(", ");
     web::to(move || {
         let allow = allow.clone();

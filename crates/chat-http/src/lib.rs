@@ -15,6 +15,7 @@ pub mod messages;
 pub mod middleware;
 pub mod openapi;
 pub mod path;
+pub mod probes;
 pub mod query;
 mod schema;
 pub mod session;

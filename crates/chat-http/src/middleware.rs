@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, ResponseError};
@@ -55,16 +56,50 @@ pub async fn request_telemetry(
     if let Some(value) = header {
         res.headers_mut().insert(REQUEST_ID, value);
     }
-    span.in_scope(|| {
-        tracing::info!(
-            method = %method,
-            route = res.request().match_pattern().as_deref().unwrap_or("<none>"),
-            status = res.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "request"
-        );
-    });
+    let route = res.request().match_pattern().map(|p| display_pattern(&p));
+    let path = res.request().path().to_owned();
+    let status = res.status().as_u16();
+    span.in_scope(|| log_request(&method, route.as_deref(), &path, status, started));
     Ok(res.map_into_boxed_body())
+}
+
+/// The request's log line: at `debug` for probes, metrics and documentation assets (a platform
+/// asks for them all the time), else `info`. A request no route took logs its path instead.
+fn log_request(method: &Method, route: Option<&str>, path: &str, status: u16, started: Instant) {
+    let latency_ms = format!("{:.3}", started.elapsed().as_secs_f64() * 1000.0);
+    let quiet = matches!(route, Some("/healthz" | "/readyz" | "/metrics"))
+        || route.is_some_and(|r| r.starts_with("/api/docs/"));
+    macro_rules! line {
+        ($level:ident) => {
+            match route {
+                Some(route) => tracing::$level!(%method, route, status, latency_ms, "request"),
+                None => tracing::$level!(%method, path, status, latency_ms, "request"),
+            }
+        };
+    }
+    if quiet {
+        line!(debug);
+    } else {
+        line!(info);
+    }
+}
+
+/// A route pattern as the route table writes it: `{user_id:[^/]*}` → `{user_id}`.
+pub fn display_pattern(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let (mut in_braces, mut in_regex) = (false, false);
+    for c in pattern.chars() {
+        match c {
+            '{' => in_braces = true,
+            '}' => (in_braces, in_regex) = (false, false),
+            ':' if in_braces => in_regex = true,
+            _ => {}
+        }
+        if !in_regex {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// An error that escaped the handlers, answered in the contract's shape with the request id.
@@ -94,6 +129,18 @@ fn is_sane_request_id(id: &str) -> bool {
         && id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// HEAD wherever GET is served: the request is routed as a GET, and actix's HTTP codec, which
+/// read the method as HEAD, sends GET's status and headers (its length too) without the body.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 /// Rewrites any error response that is not already JSON into the contract's body for its status.
@@ -136,5 +183,16 @@ mod tests {
         assert!(!is_sane_request_id("has space"));
         assert!(!is_sane_request_id("new\nline"));
         assert!(!is_sane_request_id(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn patterns_are_logged_as_the_route_table_writes_them() {
+        assert_eq!(
+            display_pattern("/api/users/{user_id:[^/]*}/chats/{chat_id:[^/]*}"),
+            "/api/users/{user_id}/chats/{chat_id}"
+        );
+        assert_eq!(display_pattern("/api/docs/{_:.*}"), "/api/docs/{_}");
+        assert_eq!(display_pattern("/healthz"), "/healthz");
+        assert_eq!(display_pattern("/a:b/{x}"), "/a:b/{x}");
     }
 }

@@ -45,7 +45,7 @@ macro_rules! routes {
             cfg: &mut actix_web::web::ServiceConfig,
         ) {
             use actix_web::{http::Method, web};
-            use crate::{chats, messages};
+            use crate::{chats, messages, probes};
             $(
                 cfg.service(
                     web::resource(actix_pattern($path))
@@ -74,6 +74,9 @@ macro_rules! routes {
 }
 
 routes! {
+    "/" => [GET probes::index],
+    "/healthz" => [GET probes::healthz],
+    "/readyz" => [GET probes::readyz],
     "/api/users/{user_id}/chats" => [
         GET chats::list,
         POST chats::create,

@@ -88,3 +88,23 @@ pub async fn run_sqlite_migrations(
     .await
     .context("the migration task failed")?
 }
+
+/// The newest version among `migrations`: what a current schema has applied last.
+pub fn latest_version<DB: diesel::backend::Backend>(
+    migrations: &EmbeddedMigrations,
+) -> Option<String>
+where
+    EmbeddedMigrations: diesel::migration::MigrationSource<DB>,
+{
+    let all = diesel::migration::MigrationSource::<DB>::migrations(migrations).ok()?;
+    all.iter().map(|m| m.name().version().to_string()).max()
+}
+
+/// The newest version a database has applied (diesel's own table), as a query of one row.
+pub const APPLIED_VERSION: &str = "SELECT max(version) AS version FROM __diesel_schema_migrations";
+
+#[derive(diesel::QueryableByName)]
+pub struct AppliedVersion {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub version: Option<String>,
+}

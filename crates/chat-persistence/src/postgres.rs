@@ -23,7 +23,10 @@ use crate::pg_connect::PgTarget;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::keys::postgres::{claim, keep, purge};
-use crate::migrate::{Direction, run_postgres_migrations};
+use crate::migrate::{
+    APPLIED_VERSION, AppliedVersion, Direction, POSTGRES_MIGRATIONS, latest_version,
+    run_postgres_migrations,
+};
 use crate::pool::Lease;
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_user,
@@ -324,6 +327,14 @@ impl ChatStore for PgStore {
 
     async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
         purge(&mut *self.conn().await?, self.key_ttl).await
+    }
+
+    async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
+        let applied: AppliedVersion = diesel::sql_query(APPLIED_VERSION)
+            .get_result(&mut self.conn().await?)
+            .await
+            .map_err(failure)?;
+        Ok(applied.version == latest_version::<Pg>(&POSTGRES_MIGRATIONS))
     }
 }
 

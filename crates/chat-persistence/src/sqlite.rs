@@ -24,7 +24,10 @@ use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::keys::sqlite::{once as at_most_once, purge};
-use crate::migrate::{Direction, run_sqlite_migrations};
+use crate::migrate::{
+    APPLIED_VERSION, AppliedVersion, Direction, SQLITE_MIGRATIONS, latest_version,
+    run_sqlite_migrations,
+};
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
     insert_user, messages_page_query, owned_chat, rename_chat,
@@ -384,6 +387,14 @@ impl ChatStore for SqliteStore {
             })
         })
         .await?
+    }
+
+    async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
+        let applied: AppliedVersion = self
+            .run(|conn| diesel::sql_query(APPLIED_VERSION).get_result(conn))
+            .await?
+            .map_err(failure)?;
+        Ok(applied.version == latest_version::<Sqlite>(&SQLITE_MIGRATIONS))
     }
 
     async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {

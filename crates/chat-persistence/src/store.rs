@@ -166,6 +166,10 @@ impl ChatStore for Store {
     async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
         forward!(self.purge_expired_keys())
     }
+
+    async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
+        forward!(self.schema_is_current())
+    }
 }
 
 #[cfg(test)]

@@ -76,6 +76,8 @@ pub struct ServerSettings {
     pub body_timeout_ms: u64,
     /// How long an idle keep-alive connection stays open.
     pub keep_alive_s: u64,
+    /// How long a stop (SIGINT, SIGTERM) waits for requests in flight before it drops them.
+    pub shutdown_timeout_s: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -8,7 +8,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use chat_domain::ChatService;
-use chat_http::middleware::{contract_errors, request_telemetry};
+use chat_http::middleware::{contract_errors, head_as_get, request_telemetry};
 use chat_persistence::{MigrationDirection, Store};
 use chat_sessions::IronSessions;
 
@@ -58,6 +58,30 @@ pub async fn revert(store: &Store) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits for SIGINT (Ctrl+C) or SIGTERM, then stops the server gracefully.
+async fn stop_on_signal(server: ServerHandle) {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    let name = tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        () = terminate => "SIGTERM",
+    };
+    tracing::info!(
+        signal = name,
+        "draining: no new connections; finishing requests in flight"
+    );
+    server.stop(true).await;
+}
+
 pub struct Application {
     port: u16,
     server: Server,
@@ -96,8 +120,12 @@ impl Application {
             App::new()
                 .wrap(from_fn(contract_errors))
                 .wrap(from_fn(request_telemetry))
+                .wrap(from_fn(head_as_get))
                 .configure(chat_http::configure(routes.clone(), http.clone()))
         })
+        // Signals are ours (see `run_until_stopped`): actix stops at once on SIGINT.
+        .disable_signals()
+        .shutdown_timeout(settings.server.shutdown_timeout_s)
         .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
         .keep_alive(Duration::from_secs(settings.server.keep_alive_s))
         .listen(listener)?;
@@ -125,11 +153,15 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGINT/SIGTERM (graceful: requests in flight are finished).
+    /// Serves until SIGINT or SIGTERM, then drains: stops accepting, finishes the requests in
+    /// flight (up to `server.shutdown_timeout_s`) and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_keys(self.service, self.purge_interval));
+        let signals = tokio::spawn(stop_on_signal(self.server.handle()));
         let served = self.server.await;
         purge.abort();
+        signals.abort();
+        tracing::info!("stopped");
         served
     }
 }

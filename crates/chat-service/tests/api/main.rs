@@ -14,6 +14,7 @@ mod faults;
 mod helpers;
 mod idempotency;
 mod messages;
+mod operations;
 mod reading;
 mod route_params;
 mod tls;

@@ -450,7 +450,7 @@ pub async fn unknown_routes_and_methods_answer_in_the_contract_shape(backend: Ba
     assert_error(res, 404, "Not Found.").await;
 
     let res = app.client.put(app.messages_url(1, 1)).send().await.unwrap();
-    assert_eq!(res.headers()["allow"], "GET, POST");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
     assert_error(res, 405, "Method Not Allowed.").await;
 }
 

@@ -1,0 +1,215 @@
+//! What a platform needs: probes, `GET /`, HEAD, and stopping by signal with the requests in
+//! flight finished.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use reqwest::Method;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+
+use crate::helpers::{Backend, assert_error, spawn_app, spawn_app_with};
+
+pub async fn probes_say_live_and_ready(backend: Backend) {
+    let app = spawn_app(backend).await;
+    for (path, status) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let res = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{path}");
+        let body: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(body["status"], status);
+    }
+    // A schema this build does not expect (a migration missing) is not ready.
+    app.sql(
+        "DELETE FROM __diesel_schema_migrations WHERE version = \
+         (SELECT max(version) FROM __diesel_schema_migrations)",
+    )
+    .await;
+    let res = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_error(res, 503, "Service Unavailable.").await;
+}
+
+pub async fn head_works_wherever_get_does(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    for path in [
+        "/".to_owned(),
+        "/api/openapi.json".to_owned(),
+        "/api/docs/".to_owned(),
+        "/healthz".to_owned(),
+        format!("/api/users/{user}/chats/{chat}/messages"),
+    ] {
+        let url = format!("{}{path}", app.address);
+        let cookie = format!("neptun-session={}", app.session(user));
+        let get = app
+            .client
+            .get(&url)
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        let head = app
+            .client
+            .head(&url)
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(head.status(), get.status(), "{path}");
+        assert_eq!(
+            head.headers()["content-length"],
+            get.headers()["content-length"],
+            "{path}"
+        );
+        assert!(head.bytes().await.unwrap().is_empty(), "{path}");
+    }
+    let res = app
+        .call(
+            Method::PUT,
+            &format!("/api/users/{user}/chats/{chat}/messages"),
+            "",
+            None,
+        )
+        .await;
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST");
+}
+
+pub async fn the_root_points_to_the_documentation(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let body: serde_json::Value = reqwest::get(format!("{}/", app.address))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["docs"], "/api/docs/");
+    assert_eq!(body["openapi"], "/api/openapi.json");
+}
+
+crate::on_both_backends!(
+    probes_say_live_and_ready,
+    head_works_wherever_get_does,
+    the_root_points_to_the_documentation,
+);
+
+#[tokio::test]
+async fn liveness_needs_no_database_and_readiness_does() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[
+            (
+                "APP__DATABASE__URL",
+                "postgres://nobody:nothing@127.0.0.1:1/none",
+            ),
+            ("APP__DATABASE__MIGRATE_ON_START", "false"),
+            ("APP__DATABASE__POOL_WAIT_MS", "300"),
+            ("APP__DATABASE__CONNECT_TIMEOUT_MS", "300"),
+        ],
+    )
+    .await;
+    let live = reqwest::get(format!("{}/healthz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(live.status(), 200);
+    let ready = reqwest::get(format!("{}/readyz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(ready.headers()["retry-after"], "1");
+    assert_error(ready, 503, "Service Unavailable.").await;
+}
+
+/// SIGINT and SIGTERM both drain: a request whose body is still arriving when the signal
+/// comes is finished and answered; then the process logs its last line and exits 0.
+#[tokio::test]
+async fn both_signals_drain_requests_in_flight() {
+    for signal in ["INT", "TERM"] {
+        let dir = std::env::temp_dir().join(format!("chat-drain-{}", uuid::Uuid::new_v4()));
+        let url = format!("sqlite://{}/chat.db", dir.display());
+        let user = crate::cli::stdout_of(&crate::cli::chat_service(
+            &url,
+            &["users", "create", "--email", "d@example.com"],
+        ));
+        let chat = crate::cli::stdout_of(&crate::cli::chat_service(
+            &url,
+            &["chats", "create", "--user", &user, "--name", "drain"],
+        ));
+        let session = crate::cli::stdout_of(&crate::cli::chat_service(
+            &url,
+            &["sessions", "mint", "--user", &user],
+        ));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-service"))
+            .env("APP_ENV", "test")
+            .env(
+                "APP_CONFIG_DIR",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+            )
+            .env("APP__DATABASE__URL", &url)
+            .env("APP__SERVER__PORT", port.to_string())
+            .env("APP__LOG__FORMAT", "json")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stream = None;
+        for _ in 0..100 {
+            if let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+                stream = Some(s);
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let mut stream = stream.expect("the service listens");
+        let body = r#"{"message": "in flight", "actor": "user"}"#;
+        let head = format!(
+            "POST /api/users/{user}/chats/{chat}/messages HTTP/1.1\r\nHost: t\r\n\
+             Cookie: neptun-session={session}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(&body.as_bytes()[..5]).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let pid = child.id().to_string();
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stream.write_all(&body.as_bytes()[5..]).await.unwrap();
+
+        let mut answer = vec![0; 4096];
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+            .await
+            .unwrap()
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 200"), "SIG{signal}: {answer}");
+        let status = child.wait().unwrap();
+        assert!(status.success(), "SIG{signal}: {status:?}");
+        let logs: Vec<String> = BufReader::new(child.stderr.take().unwrap())
+            .lines()
+            .map_while(Result::ok)
+            .collect();
+        assert!(
+            logs.last().is_some_and(|l| l.contains("\"stopped\"")),
+            "SIG{signal}: {logs:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
