@@ -42,6 +42,11 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         }
     }
 
+    /// The store it runs on, for operations (its pool's state, for metrics).
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
     pub fn limits(&self) -> &MessageLimits {
         &self.limits
     }

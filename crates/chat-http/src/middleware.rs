@@ -59,8 +59,22 @@ pub async fn request_telemetry(
     let route = res.request().match_pattern().map(|p| display_pattern(&p));
     let path = res.request().path().to_owned();
     let status = res.status().as_u16();
+    record_request(&method, route.as_deref(), status, started);
     span.in_scope(|| log_request(&method, route.as_deref(), &path, status, started));
     Ok(res.map_into_boxed_body())
+}
+
+/// `http_requests_total` and `http_request_duration_seconds`, by method, route pattern and
+/// status. A request no route took counts under `<unmatched>`: paths would be unbounded labels.
+fn record_request(method: &Method, route: Option<&str>, status: u16, started: Instant) {
+    let labels = [
+        ("method", method.as_str().to_owned()),
+        ("route", route.unwrap_or("<unmatched>").to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
 }
 
 /// The request's log line: at `debug` for probes, metrics and documentation assets (a platform

@@ -20,7 +20,7 @@ pub mod store;
 pub use migrate::Direction as MigrationDirection;
 pub use postgres::PgStore;
 pub use sqlite::{SqliteStore, SqliteTarget};
-pub use store::{Backend, Store};
+pub use store::{Backend, PoolStatus, Store};
 
 /// How to reach the database and how long to wait for it.
 #[derive(Debug, Clone)]

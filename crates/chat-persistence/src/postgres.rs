@@ -82,6 +82,14 @@ impl PgStore {
         run_postgres_migrations(&self.target, direction).await
     }
 
+    pub(crate) fn location(&self) -> String {
+        self.target.describe()
+    }
+
+    pub(crate) fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     async fn conn(&self) -> Result<Lease<AsyncPgConnection>, StoreFailure> {
         self.pool.get().await.map(Lease::new).map_err(pool_failure)
     }

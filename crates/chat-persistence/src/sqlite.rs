@@ -131,6 +131,18 @@ impl SqliteStore {
         run_sqlite_migrations(&self.open, direction).await
     }
 
+    pub(crate) fn location(&self) -> String {
+        if self._keeper.is_some() {
+            "in memory".to_owned()
+        } else {
+            self.open.clone()
+        }
+    }
+
+    pub(crate) fn pool_status(&self) -> deadpool::Status {
+        self.pool.status()
+    }
+
     /// Runs `op` on a pooled connection, on a blocking thread: a failure to get the connection
     /// is the store's; the query's own result is the caller's to judge.
     async fn run<R: Send + 'static>(

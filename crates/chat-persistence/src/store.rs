@@ -14,6 +14,15 @@ use crate::migrate::Direction;
 use crate::postgres::PgStore;
 use crate::sqlite::{SqliteStore, SqliteTarget};
 
+/// A snapshot of a store's connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    pub max: usize,
+    pub open: usize,
+    pub in_use: usize,
+    pub waiting: usize,
+}
+
 /// What a `database.url` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Backend {
@@ -56,14 +65,19 @@ impl Store {
     }
 }
 
-/// Forwards a `ChatStore` method to the backend the store runs on.
+/// Forwards a `ChatStore` method to the backend the store runs on, and records how long it
+/// took (`db_operation_duration_seconds{operation}`).
 macro_rules! forward {
-    ($self:ident . $method:ident ( $($arg:expr),* )) => {
-        match $self {
+    ($self:ident . $method:ident ( $($arg:expr),* )) => {{
+        let started = std::time::Instant::now();
+        let result = match $self {
             Store::Postgres(s) => s.$method($($arg),*).await,
             Store::Sqlite(s) => s.$method($($arg),*).await,
-        }
-    };
+        };
+        metrics::histogram!("db_operation_duration_seconds", "operation" => stringify!($method))
+            .record(started.elapsed().as_secs_f64());
+        result
+    }};
 }
 
 impl Store {
@@ -71,6 +85,28 @@ impl Store {
     /// or reverted.
     pub async fn migrate(&self, direction: Direction) -> anyhow::Result<Vec<String>> {
         forward!(self.migrate(direction))
+    }
+
+    /// The connection pool now: its connections, those in use, and the requests waiting.
+    pub fn pool_status(&self) -> PoolStatus {
+        let status = match self {
+            Self::Postgres(s) => s.pool_status(),
+            Self::Sqlite(s) => s.pool_status(),
+        };
+        PoolStatus {
+            max: status.max_size,
+            open: status.size,
+            in_use: status.size.saturating_sub(status.available),
+            waiting: status.waiting,
+        }
+    }
+
+    /// Where the data is, for logs: `host:port/database` or the SQLite file (never a password).
+    pub fn location(&self) -> String {
+        match self {
+            Self::Postgres(s) => s.location(),
+            Self::Sqlite(s) => s.location(),
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {

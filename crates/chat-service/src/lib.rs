@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod metrics;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
@@ -16,7 +17,7 @@ use chat_persistence::Store;
 
 use crate::cli::{ChatsCommand, Command, SessionsCommand, UsersCommand};
 use crate::settings::{AppEnv, Settings};
-use crate::startup::{Application, build_service, migrate, revert, sessions};
+use crate::startup::{Application, build_service, describe_migrations, migrate, revert, sessions};
 
 /// Every connection is a file: at the usual soft limit of 1024, a thousand slow clients would
 /// lock everyone else out. The soft limit goes up to the hard limit, which an operator sets.
@@ -27,18 +28,33 @@ fn raise_open_file_limit() {
     }
 }
 
+/// The one line that says what is serving: version, addresses, database, migrations.
+fn log_start(settings: &Settings, app: &Application) {
+    let service = app.service();
+    let store = service.store();
+    let metrics = app
+        .metrics_address()
+        .map_or_else(|| "on the API's address".to_owned(), |a| a.to_string());
+    tracing::info!(
+        version = metrics::VERSION,
+        commit = metrics::COMMIT,
+        env = settings.env.as_str(),
+        address = %format_args!("{}:{}", settings.server.host, app.port()),
+        metrics,
+        database = store.backend_name(),
+        location = %store.location(),
+        migrations = app.migrations(),
+        "serving"
+    );
+}
+
 /// Runs one command; what it prints for the user goes to stdout, logs to stderr.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     match command {
         Command::Serve => {
             raise_open_file_limit();
             let app = Application::build(&settings).await?;
-            tracing::info!(
-                host = %settings.server.host,
-                port = app.port(),
-                env = settings.env.as_str(),
-                "listening"
-            );
+            log_start(&settings, &app);
             // The first run in development seeds a demo and says how to use it.
             if settings.env == AppEnv::Development
                 && let Some(curl) =
@@ -53,11 +69,24 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             }
             app.run_until_stopped().await?;
         }
-        Command::Migrate { revert: false } => migrate(&Store::new(settings.database()?)?).await?,
-        Command::Migrate { revert: true } => revert(&Store::new(settings.database()?)?).await?,
+        Command::Migrate { revert: false } => {
+            let store = Store::new(settings.database()?)?;
+            let applied = migrate(&store).await?;
+            let migrations = describe_migrations(&applied);
+            tracing::info!(database = %store.location(), migrations, "migrated");
+        }
+        Command::Migrate { revert: true } => {
+            let store = Store::new(settings.database()?)?;
+            let reverted = revert(&store).await?;
+            tracing::info!(database = %store.location(), ?reverted, "reverted migrations");
+        }
         Command::Users(UsersCommand::Create { email }) => {
             let email = EmailAddress::new(&email)?;
-            let id = build_service(&settings).await?.create_user(&email).await?;
+            let id = build_service(&settings)
+                .await?
+                .0
+                .create_user(&email)
+                .await?;
             println!("{id}");
         }
         Command::Chats(ChatsCommand::Create { user, name, model }) => {
@@ -66,7 +95,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                 name: ChatName::new(&name).context("--name")?,
                 model: ModelName::new(&model).context("--model")?,
             };
-            let chat = build_service(&settings).await?.create_chat(&chat).await?;
+            let chat = build_service(&settings).await?.0.create_chat(&chat).await?;
             println!("{}", chat.id);
         }
         Command::Sessions(SessionsCommand::Mint { user, max_age }) => {

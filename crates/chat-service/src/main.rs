@@ -32,10 +32,15 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let serving = matches!(command, Command::Serve);
     match runtime.block_on(chat_service::run(command, settings)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        // Said once: in the log for the server (JSON in production), plainly for a command.
+        Err(e) if serving => {
             tracing::error!(error = %format_args!("{e:#}"), "chat-service failed");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
             eprintln!("chat-service: {e:#}");
             ExitCode::FAILURE
         }

@@ -52,7 +52,15 @@ pub struct RawSettings {
     pub session: SessionSettings,
     pub limits: LimitSettings,
     pub idempotency: IdempotencySettings,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MetricsSettings {
+    /// `host:port` to serve `/metrics` on, apart from the API; none: on the API's address.
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -156,6 +164,7 @@ pub struct Settings {
     pub limits: MessageLimits,
     pub http: HttpSettings,
     pub idempotency: IdempotencySettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
 }
 
@@ -281,6 +290,7 @@ impl Settings {
                 body_timeout,
             },
             idempotency: raw.idempotency,
+            metrics: raw.metrics,
             log: raw.log,
         })
     }

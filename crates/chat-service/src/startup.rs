@@ -11,6 +11,7 @@ use chat_domain::ChatService;
 use chat_http::middleware::{contract_errors, head_as_get, request_telemetry};
 use chat_persistence::{MigrationDirection, Store};
 use chat_sessions::IronSessions;
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::settings::Settings;
 
@@ -18,13 +19,16 @@ use crate::settings::Settings;
 pub type Service = ChatService<Store, IronSessions>;
 
 /// Builds the store `database.url` names (migrated if `database.migrate_on_start`) and the
-/// domain service over it.
-pub async fn build_service(settings: &Settings) -> anyhow::Result<Service> {
+/// domain service over it; says what the migrations did.
+pub async fn build_service(settings: &Settings) -> anyhow::Result<(Service, String)> {
     let store = Store::new(settings.database()?)?;
-    if settings.migrate_on_start {
-        migrate(&store).await?;
-    }
-    Ok(ChatService::new(store, sessions(settings), settings.limits))
+    let migrations = if settings.migrate_on_start {
+        describe_migrations(&migrate(&store).await?)
+    } else {
+        "not run (database.migrate_on_start = false)".to_owned()
+    };
+    let service = ChatService::new(store, sessions(settings), settings.limits);
+    Ok((service, migrations))
 }
 
 pub fn sessions(settings: &Settings) -> IronSessions {
@@ -35,31 +39,43 @@ pub fn sessions(settings: &Settings) -> IronSessions {
     )
 }
 
-pub async fn migrate(store: &Store) -> anyhow::Result<()> {
-    let applied = store.migrate(MigrationDirection::Up).await?;
-    let backend = store.backend_name();
+/// Applies the pending migrations; returns their versions.
+pub async fn migrate(store: &Store) -> anyhow::Result<Vec<String>> {
+    store.migrate(MigrationDirection::Up).await
+}
+
+pub fn describe_migrations(applied: &[String]) -> String {
     if applied.is_empty() {
-        tracing::info!(backend, "database schema is up to date");
+        "schema up to date".to_owned()
     } else {
-        tracing::info!(backend, ?applied, "applied migrations");
+        format!("applied {}", applied.join(", "))
     }
-    Ok(())
 }
 
 /// Reverts every migration of the service; on a database adopted from the app, the app's
 /// tables and rows stay (see the first migration).
-pub async fn revert(store: &Store) -> anyhow::Result<()> {
-    let reverted = store.migrate(MigrationDirection::Down).await?;
-    tracing::info!(
-        backend = store.backend_name(),
-        ?reverted,
-        "reverted migrations"
-    );
-    Ok(())
+pub async fn revert(store: &Store) -> anyhow::Result<Vec<String>> {
+    store.migrate(MigrationDirection::Down).await
 }
 
-/// Waits for SIGINT (Ctrl+C) or SIGTERM, then stops the server gracefully.
-async fn stop_on_signal(server: ServerHandle) {
+/// Deletes expired idempotency keys every `interval`, for as long as it runs. Every instance
+/// runs one; the deletes are idempotent, so several on one database only repeat each other.
+async fn purge_keys(service: web::Data<Service>, interval: Duration) {
+    // The first purge one interval after start, not during it.
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match service.purge_expired_keys().await {
+            Ok(0) => {}
+            Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
+            Err(e) => tracing::warn!(error = %format_args!("{e:#}"), "purging idempotency keys"),
+        }
+    }
+}
+
+/// Waits for SIGINT (Ctrl+C) or SIGTERM, then stops the servers gracefully.
+async fn stop_on_signal(servers: Vec<ServerHandle>) {
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             Ok(mut signal) => {
@@ -79,69 +95,120 @@ async fn stop_on_signal(server: ServerHandle) {
         signal = name,
         "draining: no new connections; finishing requests in flight"
     );
-    server.stop(true).await;
+    for server in servers {
+        server.stop(true).await;
+    }
+}
+
+fn bind(address: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(address).with_context(|| format!("binding {address}"))
+}
+
+/// The API's server; `/metrics` too when `metrics` is given (no address of its own).
+fn api_server(
+    settings: &Settings,
+    service: web::Data<Service>,
+    metrics: Option<PrometheusHandle>,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
+    let http = settings.http.clone();
+    let mut server = HttpServer::new(move || {
+        let app = App::new()
+            .wrap(from_fn(contract_errors))
+            .wrap(from_fn(request_telemetry))
+            .wrap(from_fn(head_as_get))
+            .configure(chat_http::configure(service.clone(), http.clone()));
+        match &metrics {
+            Some(handle) => {
+                app.configure(crate::metrics::configure(handle.clone(), service.clone()))
+            }
+            None => app,
+        }
+    })
+    // Signals are ours (see `run_until_stopped`): actix stops at once on SIGINT.
+    .disable_signals()
+    .shutdown_timeout(settings.server.shutdown_timeout_s)
+    .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
+    .keep_alive(Duration::from_secs(settings.server.keep_alive_s))
+    .listen(listener)?;
+    if let Some(workers) = settings.server.workers {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// `/metrics` alone, on an address of its own (one worker: a scrape is rare and cheap).
+fn metrics_server(
+    handle: PrometheusHandle,
+    service: web::Data<Service>,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(head_as_get))
+            .configure(crate::metrics::configure(handle.clone(), service.clone()))
+    })
+    .disable_signals()
+    .workers(1)
+    .listen(listener)?;
+    Ok(server.run())
 }
 
 pub struct Application {
     port: u16,
+    metrics_address: Option<std::net::SocketAddr>,
     server: Server,
+    metrics: Option<Server>,
     service: web::Data<Service>,
     purge_interval: Duration,
-}
-
-/// Deletes expired idempotency keys every `interval`, for as long as it runs. Every instance
-/// runs one; the deletes are idempotent, so several on one database only repeat each other.
-async fn purge_keys(service: web::Data<Service>, interval: Duration) {
-    // The first purge one interval after start, not during it.
-    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match service.purge_expired_keys().await {
-            Ok(0) => {}
-            Ok(purged) => tracing::info!(purged, "purged expired idempotency keys"),
-            Err(e) => tracing::warn!(error = %format_args!("{e:#}"), "purging idempotency keys"),
-        }
-    }
+    migrations: String,
 }
 
 impl Application {
     /// Builds the service, binds `server.host:server.port` (port 0 picks a free one) and
-    /// prepares the server; [`Application::run_until_stopped`] runs it.
+    /// `metrics.address` if set, and prepares the servers; [`Application::run_until_stopped`]
+    /// runs them.
     pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
-        let service = web::Data::new(build_service(settings).await?);
-        let address = (settings.server.host.as_str(), settings.server.port);
-        let listener = TcpListener::bind(address)
-            .with_context(|| format!("binding {}:{}", address.0, address.1))?;
-        let port = listener.local_addr()?.port();
-        let http = settings.http.clone();
-        let routes = service.clone();
-        let mut server = HttpServer::new(move || {
-            App::new()
-                .wrap(from_fn(contract_errors))
-                .wrap(from_fn(request_telemetry))
-                .wrap(from_fn(head_as_get))
-                .configure(chat_http::configure(routes.clone(), http.clone()))
-        })
-        // Signals are ours (see `run_until_stopped`): actix stops at once on SIGINT.
-        .disable_signals()
-        .shutdown_timeout(settings.server.shutdown_timeout_s)
-        .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
-        .keep_alive(Duration::from_secs(settings.server.keep_alive_s))
-        .listen(listener)?;
-        if let Some(workers) = settings.server.workers {
-            server = server.workers(workers);
-        }
+        let (service, migrations) = build_service(settings).await?;
+        let service = web::Data::new(service);
+        let handle = crate::metrics::recorder()?;
+        let api = bind(&format!(
+            "{}:{}",
+            settings.server.host, settings.server.port
+        ))?;
+        let port = api.local_addr()?.port();
+        let (metrics, metrics_address, on_api) = match &settings.metrics.address {
+            Some(address) => {
+                let listener = bind(address)?;
+                let address = listener.local_addr()?;
+                let server = metrics_server(handle, service.clone(), listener)?;
+                (Some(server), Some(address), None)
+            }
+            None => (None, None, Some(handle)),
+        };
         Ok(Self {
             port,
-            server: server.run(),
+            metrics_address,
+            server: api_server(settings, service.clone(), on_api, api)?,
+            metrics,
             service,
             purge_interval: settings.idempotency.purge_interval,
+            migrations,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// Where `/metrics` is served apart from the API (`metrics.address`), if it is.
+    pub fn metrics_address(&self) -> Option<std::net::SocketAddr> {
+        self.metrics_address
+    }
+
+    /// What the migrations did when the service was built.
+    pub fn migrations(&self) -> &str {
+        &self.migrations
     }
 
     /// The service the server runs (shared: it is an `Arc`).
@@ -157,11 +224,19 @@ impl Application {
     /// flight (up to `server.shutdown_timeout_s`) and returns.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let purge = tokio::spawn(purge_keys(self.service, self.purge_interval));
-        let signals = tokio::spawn(stop_on_signal(self.server.handle()));
-        let served = self.server.await;
+        let mut handles = vec![self.server.handle()];
+        handles.extend(self.metrics.as_ref().map(Server::handle));
+        let signals = tokio::spawn(stop_on_signal(handles));
+        let metrics = async {
+            match self.metrics {
+                Some(server) => server.await,
+                None => Ok(()),
+            }
+        };
+        let (served, metrics) = tokio::join!(self.server, metrics);
         purge.abort();
         signals.abort();
         tracing::info!("stopped");
-        served
+        served.and(metrics)
     }
 }

@@ -203,6 +203,8 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://...` of `metrics.address`, when the test set one.
+    pub metrics_address: Option<String>,
     pub backend: Backend,
     pub service: actix_web::web::Data<Service>,
     pub settings: Settings,
@@ -246,11 +248,13 @@ pub async fn spawn_app_with(backend: Backend, vars: &[(&str, &str)]) -> TestApp 
         .await
         .expect("building the app");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_address().map(|a| format!("http://{a}"));
     let handle = app.handle();
     let service = app.service();
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         backend,
         service,
         settings,

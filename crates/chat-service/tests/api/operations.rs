@@ -213,3 +213,40 @@ async fn both_signals_drain_requests_in_flight() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+async fn text(url: String) -> (u16, String) {
+    let res = reqwest::get(url).await.unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn metrics_are_served_in_prometheus_text() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let hi = serde_json::json!({"message": "hi", "actor": "user"});
+    app.post_messages(user, chat, &app.session(user), &hi).await;
+
+    let (status, body) = text(format!("{}/metrics", app.address)).await;
+    assert_eq!(status, 200);
+    for expected in [
+        "http_requests_total{method=\"POST\",route=\"/api/users/{user_id}/chats/{chat_id}/messages\",status=\"200\"}",
+        "http_request_duration_seconds_bucket{",
+        "db_operation_duration_seconds_count{operation=\"append_messages\"}",
+        "db_pool_connections{state=\"in_use\"}",
+        "db_pool_waiting_requests",
+        "chat_service_build_info{version=\"",
+    ] {
+        assert!(body.contains(expected), "{expected} in:\n{body}");
+    }
+}
+
+#[tokio::test]
+async fn metrics_can_have_an_address_of_their_own() {
+    let app = spawn_app_with(Backend::Sqlite, &[("APP__METRICS__ADDRESS", "127.0.0.1:0")]).await;
+    let metrics = app.metrics_address.clone().expect("a metrics address");
+    let (status, body) = text(format!("{metrics}/metrics")).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("db_pool_max_connections"), "{body}");
+    let (status, _) = text(format!("{}/metrics", app.address)).await;
+    assert_eq!(status, 404, "not on the API's address then");
+}
