@@ -43,14 +43,17 @@ pg_start_machine_cluster() {
     pg_ctlcluster "$ver" "$name" start || return 1
     PG_STARTED_CLUSTER="$ver $name"
   fi
-  local sql="DO \$\$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '${PG_ROLE}') THEN
-      CREATE ROLE ${PG_ROLE} LOGIN CREATEDB PASSWORD '${PG_PASSWORD}';
-    END IF; END \$\$;"
+  local exists="SELECT count(*) FROM pg_roles WHERE rolname = '${PG_ROLE}'"
+  local create="CREATE ROLE ${PG_ROLE} LOGIN CREATEDB PASSWORD '${PG_PASSWORD}'"
+  local found=""
   for _ in $(seq 1 60); do
-    (cd / && su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -Atq" <<<"$sql") >/dev/null 2>&1 && break
+    found=$(cd / && su postgres -c "psql -p $port -Atqc \"$exists\"" 2>/dev/null) && break
     sleep 0.5
   done
+  if [ "$found" = 0 ]; then
+    pg_log "creating the role ${PG_ROLE} (LOGIN CREATEDB, password ${PG_PASSWORD}, not superuser) on the cluster $ver/$name, as the postgres user"
+    (cd / && su postgres -c "psql -p $port -v ON_ERROR_STOP=1 -Atqc \"$create\"") >/dev/null
+  fi
   pg_wait "$PG_DEFAULT_URL"
 }
 
@@ -93,12 +96,17 @@ pg_ensure() {
   for candidate in "${TEST_DATABASE_URL:-}" "${DATABASE_URL:-}"; do
     case "$candidate" in
       postgres://*|postgresql://*)
-        if pg_answers "$candidate"; then PG_URL=$candidate; export PG_URL; return 0; fi
+        if pg_answers "$candidate"; then
+          PG_URL=$candidate; export PG_URL
+          pg_log "using the server the environment names: ${candidate#*@}"
+          return 0
+        fi
         pg_log "ignoring a URL from the environment that does not answer" ;;
     esac
   done
   if pg_answers "$PG_DEFAULT_URL" || pg_start_machine_cluster; then
     PG_URL=$PG_DEFAULT_URL
+    pg_log "using the role ${PG_ROLE} on 127.0.0.1:5432"
   elif ! pg_start_throwaway; then
     pg_log "could not reach or start PostgreSQL"
     return 1

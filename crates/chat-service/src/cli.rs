@@ -32,12 +32,15 @@ pub enum Command {
     /// Manage sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// Exit 0 if the service on this machine (`server.port`) answers `/healthz` within 2 s:
+    /// a container's health check that needs no curl.
+    Healthcheck,
 }
 
 impl Command {
     /// Whether the command cannot run without `database.url`.
     pub fn needs_database(&self) -> bool {
-        !matches!(self, Command::Sessions(_))
+        !matches!(self, Command::Sessions(_) | Command::Healthcheck)
     }
 }
 

@@ -2,7 +2,9 @@
 //! parses the command line and calls [`run`].
 
 pub mod cli;
+pub mod config_source;
 pub mod demo;
+pub mod healthcheck;
 pub mod metrics;
 pub mod settings;
 pub mod startup;
@@ -44,12 +46,17 @@ fn log_start(settings: &Settings, app: &Application) {
         database = store.backend_name(),
         location = %store.location(),
         migrations = app.migrations(),
+        config = ?settings.files,
         "serving"
     );
 }
 
 /// Runs one command; what it prints for the user goes to stdout, logs to stderr.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
+    for variable in &settings.unknown_variables {
+        tracing::warn!(variable, "ignored: an APP__ variable that names no setting");
+    }
+    tracing::debug!(files = ?settings.files, "configuration read");
     match command {
         Command::Serve => {
             raise_open_file_limit();
@@ -98,6 +105,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let chat = build_service(&settings).await?.0.create_chat(&chat).await?;
             println!("{}", chat.id);
         }
+        Command::Healthcheck => healthcheck::check(settings.server.port)?,
         Command::Sessions(SessionsCommand::Mint { user, max_age }) => {
             let user = UserId::new(user).context("--user")?;
             let token = sessions(&settings)

@@ -1,10 +1,10 @@
 //! Configuration: an embedded copy of `config/default.toml`, then the files in the config folder
-//! (`APP_CONFIG_DIR`, default `./config`): `default.toml`, then `{APP_ENV}.toml`; then
+//! (see [`ConfigSource`]): `default.toml`, then `{APP_ENV}.toml`; then
 //! `DATABASE_URL` and `NUXT_SESSION_PASSWORD`; then `APP__SECTION__KEY` variables over all.
 //! Read once at start and passed down; there is no global.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
@@ -12,11 +12,11 @@ use chat_domain::{MessageLimits, PageLimit};
 use chat_http::HttpSettings;
 use chat_persistence::DatabaseSettings as StoreSettings;
 use chat_sessions::{MIN_PASSWORD_LEN, Password};
-use config::{Config, Environment as EnvSource, File, FileFormat};
+use config::{Config, Environment as EnvSource};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+use crate::config_source::{ConfigSource, unknown_variables};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppEnv {
@@ -166,6 +166,10 @@ pub struct Settings {
     pub idempotency: IdempotencySettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
+    /// The files read, in order, for the log.
+    pub files: Vec<String>,
+    /// `APP__` variables that name no setting, for a warning.
+    pub unknown_variables: Vec<String>,
 }
 
 impl Settings {
@@ -173,26 +177,39 @@ impl Settings {
     pub fn from_process_env() -> anyhow::Result<Self> {
         let vars: HashMap<String, String> = std::env::vars().collect();
         let env = AppEnv::parse(vars.get("APP_ENV").map_or("development", String::as_str))?;
-        let dir = vars
-            .get("APP_CONFIG_DIR")
-            .map_or_else(|| PathBuf::from("config"), PathBuf::from);
-        Self::load(&dir, env, &vars)
+        Self::load_from(&ConfigSource::find(&vars)?, env, &vars)
     }
 
     /// Reads `dir` and the variables in `vars` (not the process's, so tests can pass their own).
     pub fn load(dir: &Path, env: AppEnv, vars: &HashMap<String, String>) -> anyhow::Result<Self> {
-        Self::check(Self::load_raw(dir, env, vars)?, env)
+        Self::load_from(&ConfigSource::Folder(dir.to_owned()), env, vars)
     }
 
-    pub fn load_raw(
-        dir: &Path,
+    pub fn load_from(
+        source: &ConfigSource,
         env: AppEnv,
         vars: &HashMap<String, String>,
-    ) -> anyhow::Result<RawSettings> {
-        let mut builder = Config::builder()
-            .add_source(File::from_str(EMBEDDED_DEFAULTS, FileFormat::Toml))
-            .add_source(File::from(dir.join("default.toml")).required(false))
-            .add_source(File::from(dir.join(format!("{}.toml", env.as_str()))).required(false));
+    ) -> anyhow::Result<Self> {
+        let (raw, files) = Self::load_raw(source, env, vars)?;
+        let mut settings = Self::check(raw, env)
+            .map_err(|e| anyhow::anyhow!("{e:#} (configuration read from {})", files.join(", ")))?;
+        settings.files = files;
+        settings.unknown_variables = unknown_variables(vars);
+        Ok(settings)
+    }
+
+    /// The settings as written, and the files read.
+    pub fn load_raw(
+        source: &ConfigSource,
+        env: AppEnv,
+        vars: &HashMap<String, String>,
+    ) -> anyhow::Result<(RawSettings, Vec<String>)> {
+        let mut builder = Config::builder();
+        let mut names = vec![];
+        for (name, file) in source.files(env) {
+            names.push(name);
+            builder = builder.add_source(file);
+        }
         // The names the app and diesel's CLI already use; APP__... still wins over them.
         for (var, key, own) in [
             ("DATABASE_URL", "database.url", "APP__DATABASE__URL"),
@@ -217,11 +234,12 @@ impl Settings {
                 .separator("__")
                 .source(Some(app_vars)),
         );
-        builder
+        let raw = builder
             .build()
             .context("reading the configuration")?
             .try_deserialize()
-            .context("reading the configuration")
+            .with_context(|| format!("reading the configuration from {}", names.join(", ")))?;
+        Ok((raw, names))
     }
 
     /// The database settings, or the error that names the missing setting.
@@ -292,6 +310,8 @@ impl Settings {
             idempotency: raw.idempotency,
             metrics: raw.metrics,
             log: raw.log,
+            files: vec![],
+            unknown_variables: vec![],
         })
     }
 }
@@ -314,7 +334,7 @@ fn previous_passwords(raw: Vec<SecretString>) -> anyhow::Result<Vec<Password>> {
 mod tests {
     use super::*;
 
-    fn config_dir() -> PathBuf {
+    fn config_dir() -> std::path::PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
     }
 

@@ -160,10 +160,10 @@ fn serve(env: &str, db_url: &str, extra: &[(&str, &str)]) -> (Running, String) {
     }
     let mut child = Running(cmd.spawn().expect("starting chat-service"));
     let stderr = child.0.stderr.take().unwrap();
-    // The "listening" log line comes before the demo (if any) is printed. The log pipe is closed
+    // The "serving" log line comes before the demo (if any) is printed. The log pipe is closed
     // after it: the service must keep serving all the same.
     for line in std::io::BufReader::new(stderr).lines() {
-        if line.expect("reading the log").contains("\"listening\"") {
+        if line.expect("reading the log").contains("\"serving\"") {
             break;
         }
     }

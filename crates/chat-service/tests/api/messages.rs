@@ -557,7 +557,9 @@ async fn the_openapi_document_and_its_page_are_served() {
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
-    for (method, path) in chat_http::openapi::ROUTES {
+    // The API's routes (not the probes) answer every error of the contract.
+    let api = chat_http::openapi::ROUTES.iter().filter(|(_, p)| p.starts_with("/api/"));
+    for (method, path) in api {
         let op = &doc["paths"][path][method.to_lowercase()];
         assert!(op.is_object(), "{method} {path}");
         for status in ["200", "400", "401", "403", "404", "500", "503"] {

@@ -250,3 +250,63 @@ async fn metrics_can_have_an_address_of_their_own() {
     let (status, _) = text(format!("{}/metrics", app.address)).await;
     assert_eq!(status, 404, "not on the API's address then");
 }
+
+/// The development defaults work from any folder, and a variable that names no setting is
+/// warned about.
+#[test]
+fn the_binary_runs_from_any_folder_and_warns_of_unknown_variables() {
+    let elsewhere = std::env::temp_dir();
+    let out = Command::new(env!("CARGO_BIN_EXE_chat-service"))
+        .args(["sessions", "mint", "--user", "1"])
+        .current_dir(&elsewhere)
+        .env_remove("APP_CONFIG_DIR")
+        .env_remove("APP_ENV")
+        .env_remove("NUXT_SESSION_PASSWORD")
+        .env("APP__SERVER__PORTT", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Fe26.2**"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("APP__SERVER__PORTT"), "{stderr}");
+}
+
+/// `chat-service healthcheck`, the container's health check: 0 while the service serves.
+#[tokio::test]
+async fn the_healthcheck_command_asks_the_local_service() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let run = |port: u16| {
+        Command::new(env!("CARGO_BIN_EXE_chat-service"))
+            .arg("healthcheck")
+            .env("APP_ENV", "test")
+            .env(
+                "APP_CONFIG_DIR",
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+            )
+            .env("APP__SERVER__PORT", port.to_string())
+            .output()
+            .unwrap()
+    };
+    let port = app.address.rsplit_once(':').unwrap().1.parse().unwrap();
+    let up = tokio::task::spawn_blocking(move || run(port))
+        .await
+        .unwrap();
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let free = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = tokio::task::spawn_blocking(move || run(free))
+        .await
+        .unwrap();
+    assert!(!down.status.success());
+}
