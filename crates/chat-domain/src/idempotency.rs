@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-/// A client's name for one write: 1 to [`Self::MAX_CHARS`] printable ASCII characters.
-/// Keys are per user: two users may use the same key.
+/// A client's name for one write: 1 to [`Self::MAX_CHARS`] printable ASCII characters, the
+/// first and last not a space (HTTP trims a header value's edges). Keys are per user: two users may use the same key.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct IdempotencyKey(String);
 
@@ -17,6 +17,8 @@ pub enum KeyError {
     TooLong,
     #[error("may hold printable ASCII characters only")]
     NotPrintable,
+    #[error("may not begin or end with a space")]
+    EdgeSpace,
 }
 
 impl IdempotencyKey {
@@ -28,6 +30,9 @@ impl IdempotencyKey {
         }
         if !key.bytes().all(|b| (b' '..=b'~').contains(&b)) {
             return Err(KeyError::NotPrintable);
+        }
+        if key.starts_with(' ') || key.ends_with(' ') {
+            return Err(KeyError::EdgeSpace);
         }
         // All ASCII now, so bytes are characters.
         if key.len() > Self::MAX_CHARS {
@@ -129,6 +134,13 @@ mod tests {
             assert_eq!(
                 IdempotencyKey::new(bad),
                 Err(KeyError::NotPrintable),
+                "{bad:?}"
+            );
+        }
+        for bad in [" ", " lead", "trail "] {
+            assert_eq!(
+                IdempotencyKey::new(bad),
+                Err(KeyError::EdgeSpace),
                 "{bad:?}"
             );
         }

@@ -132,7 +132,11 @@ pub struct KeyParam {
     /// answer again (`Idempotent-Replayed: true`), for `idempotency.ttl` (24 h by default).
     /// 1 to 255 printable ASCII characters, per user.
     #[serde(rename = "Idempotency-Key")]
-    #[param(min_length = 1, max_length = 255, pattern = "^[ -~]{1,255}$")]
+    #[param(
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]([ -~]{0,253}[!-~])?$"
+    )]
     pub key: Option<String>,
 }
 

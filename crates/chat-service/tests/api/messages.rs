@@ -558,7 +558,9 @@ async fn the_openapi_document_and_its_page_are_served() {
     let doc: Value = res.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     // The API's routes (not the probes) answer every error of the contract.
-    let api = chat_http::openapi::ROUTES.iter().filter(|(_, p)| p.starts_with("/api/"));
+    let api = chat_http::openapi::ROUTES
+        .iter()
+        .filter(|(_, p)| p.starts_with("/api/"));
     for (method, path) in api {
         let op = &doc["paths"][path][method.to_lowercase()];
         assert!(op.is_object(), "{method} {path}");
