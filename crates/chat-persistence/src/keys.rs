@@ -15,6 +15,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Binary, Integer, Text};
 
 use crate::fault::failure;
+use crate::prepared::prepared;
 
 /// The table, and the row a lookup reads.
 const TABLE: &str = "chat_service_idempotency_key";
@@ -101,10 +102,12 @@ pub mod postgres {
             #[diesel(sql_type = diesel::sql_types::Bool)]
             locked: bool,
         }
-        let lock = diesel::sql_query(
-            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
+        let lock = prepared(
+            diesel::sql_query(
+                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
+            )
+            .bind::<Text, _>(format!("{TABLE}:{}:{}", owner.get(), once.key.as_str())),
         )
-        .bind::<Text, _>(format!("{TABLE}:{}:{}", owner.get(), once.key.as_str()))
         .get_result::<Locked>(conn)
         .await
         .map_err(failure)?;
@@ -113,14 +116,16 @@ pub mod postgres {
         }
         // A statement of its own, after the lock: its snapshot sees the answer of a request
         // that held the lock before.
-        let found = diesel::sql_query(format!(
-            "SELECT fingerprint, status::int AS status, body FROM {TABLE} \
+        let found = prepared(
+            diesel::sql_query(format!(
+                "SELECT fingerprint, status::int AS status, body FROM {TABLE} \
              WHERE neptun_user_id = $1 AND key = $2 \
                AND created_at > now() - $3 * interval '1 millisecond'"
-        ))
-        .bind::<BigInt, _>(i64::from(owner.get()))
-        .bind::<Text, _>(once.key.as_str())
-        .bind::<BigInt, _>(millis(ttl))
+            ))
+            .bind::<BigInt, _>(i64::from(owner.get()))
+            .bind::<Text, _>(once.key.as_str())
+            .bind::<BigInt, _>(millis(ttl)),
+        )
         .get_results::<KeyRow>(conn)
         .await
         .map_err(failure)?;
@@ -172,20 +177,22 @@ pub mod postgres {
         value: &T,
     ) -> Result<Recorded, E> {
         let answer = record(once, value)?;
-        diesel::sql_query(format!(
-            "INSERT INTO {TABLE} AS k \
+        prepared(
+            diesel::sql_query(format!(
+                "INSERT INTO {TABLE} AS k \
                  (neptun_user_id, key, operation, fingerprint, status, body, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, now()) \
              ON CONFLICT (neptun_user_id, key) DO UPDATE SET operation = excluded.operation, \
                  fingerprint = excluded.fingerprint, status = excluded.status, \
                  body = excluded.body, created_at = excluded.created_at"
-        ))
-        .bind::<BigInt, _>(i64::from(owner.get()))
-        .bind::<Text, _>(once.key.as_str())
-        .bind::<Text, _>(once.operation)
-        .bind::<Binary, _>(&once.fingerprint)
-        .bind::<Integer, _>(i32::from(answer.status))
-        .bind::<Binary, _>(&answer.body)
+            ))
+            .bind::<BigInt, _>(i64::from(owner.get()))
+            .bind::<Text, _>(once.key.as_str())
+            .bind::<Text, _>(once.operation)
+            .bind::<Binary, _>(&once.fingerprint)
+            .bind::<Integer, _>(i32::from(answer.status))
+            .bind::<Binary, _>(&answer.body),
+        )
         .execute(conn)
         .await
         .map_err(failure)?;
@@ -194,10 +201,12 @@ pub mod postgres {
 
     /// Deletes the keys older than `ttl`; returns how many.
     pub async fn purge(conn: &mut AsyncPgConnection, ttl: Duration) -> Result<u64, StoreFailure> {
-        let deleted = diesel::sql_query(format!(
-            "DELETE FROM {TABLE} WHERE created_at <= now() - $1 * interval '1 millisecond'"
-        ))
-        .bind::<BigInt, _>(millis(ttl))
+        let deleted = prepared(
+            diesel::sql_query(format!(
+                "DELETE FROM {TABLE} WHERE created_at <= now() - $1 * interval '1 millisecond'"
+            ))
+            .bind::<BigInt, _>(millis(ttl)),
+        )
         .execute(conn)
         .await
         .map_err(failure)?;
@@ -272,13 +281,15 @@ pub mod sqlite {
         once: &Once<T>,
         ttl: Duration,
     ) -> QueryResult<Option<KeptKey>> {
-        let found = diesel::sql_query(format!(
-            "SELECT fingerprint, status, body FROM {TABLE} \
+        let found = prepared(
+            diesel::sql_query(format!(
+                "SELECT fingerprint, status, body FROM {TABLE} \
              WHERE neptun_user_id = ? AND key = ? AND created_at > ?"
-        ))
-        .bind::<BigInt, _>(i64::from(owner.get()))
-        .bind::<Text, _>(once.key.as_str())
-        .bind::<TimestamptzSqlite, _>(cutoff(ttl))
+            ))
+            .bind::<BigInt, _>(i64::from(owner.get()))
+            .bind::<Text, _>(once.key.as_str())
+            .bind::<TimestamptzSqlite, _>(cutoff(ttl)),
+        )
         .get_results::<KeyRow>(conn)?;
         found
             .into_iter()
@@ -294,30 +305,34 @@ pub mod sqlite {
         once: &Once<T>,
         answer: &Recorded,
     ) -> QueryResult<()> {
-        diesel::sql_query(format!(
-            "INSERT INTO {TABLE} \
+        prepared(
+            diesel::sql_query(format!(
+                "INSERT INTO {TABLE} \
                  (neptun_user_id, key, operation, fingerprint, status, body, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (neptun_user_id, key) DO UPDATE SET operation = excluded.operation, \
                  fingerprint = excluded.fingerprint, status = excluded.status, \
                  body = excluded.body, created_at = excluded.created_at"
-        ))
-        .bind::<BigInt, _>(i64::from(owner.get()))
-        .bind::<Text, _>(once.key.as_str())
-        .bind::<Text, _>(once.operation)
-        .bind::<Binary, _>(&once.fingerprint)
-        .bind::<Integer, _>(i32::from(answer.status))
-        .bind::<Binary, _>(&answer.body)
-        .bind::<TimestamptzSqlite, _>(crate::sqlite::now())
+            ))
+            .bind::<BigInt, _>(i64::from(owner.get()))
+            .bind::<Text, _>(once.key.as_str())
+            .bind::<Text, _>(once.operation)
+            .bind::<Binary, _>(&once.fingerprint)
+            .bind::<Integer, _>(i32::from(answer.status))
+            .bind::<Binary, _>(&answer.body)
+            .bind::<TimestamptzSqlite, _>(crate::sqlite::now()),
+        )
         .execute(conn)
         .map(|_| ())
     }
 
     /// Deletes the keys older than `ttl`; returns how many.
     pub fn purge(conn: &mut SqliteConnection, ttl: Duration) -> QueryResult<u64> {
-        diesel::sql_query(format!("DELETE FROM {TABLE} WHERE created_at <= ?"))
-            .bind::<TimestamptzSqlite, _>(cutoff(ttl))
-            .execute(conn)
-            .map(|n| n as u64)
+        prepared(
+            diesel::sql_query(format!("DELETE FROM {TABLE} WHERE created_at <= ?"))
+                .bind::<TimestamptzSqlite, _>(cutoff(ttl)),
+        )
+        .execute(conn)
+        .map(|n| n as u64)
     }
 }

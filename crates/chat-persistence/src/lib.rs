@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod pg_connect;
 mod pool;
 pub mod postgres;
+mod prepared;
 mod queries;
 mod rows;
 pub mod schema;

@@ -1,5 +1,7 @@
 //! The connection pool both backends use: deadpool over diesel-async connections, each set up
-//! by a batch of statements when it is opened, checked on checkout.
+//! by a batch of statements when it is opened. A checkout costs no round trip: a connection
+//! whose socket has closed or whose transaction state is broken is dropped on checkout (diesel's
+//! `is_broken`), and one that breaks in use is dropped when its lease ends.
 
 use std::sync::Arc;
 
@@ -31,9 +33,9 @@ where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
 {
     let mut config = ManagerConfig::default();
-    // Checked on every checkout, so a connection broken by a database restart is replaced
-    // instead of failing a request.
-    config.recycling_method = RecyclingMethod::Verified;
+    // No health query on checkout (it cost a round trip a request): diesel-async's recycle
+    // still refuses a connection that `is_broken` (closed socket, broken transaction).
+    config.recycling_method = RecyclingMethod::Fast;
     config.custom_setup = Box::new(move |_url| {
         let (setup, connect) = (setup.clone(), connect.clone());
         Box::pin(async move {

@@ -28,6 +28,7 @@ use crate::migrate::{
     run_postgres_migrations,
 };
 use crate::pool::Lease;
+use crate::prepared::prepared;
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_user,
     messages_page_query, owned_chat, rename_chat,
@@ -155,7 +156,7 @@ impl PgStore {
         }
         let options = match self.conn().await {
             Ok(mut conn) => {
-                diesel::sql_query(MODEL_OPTIONS)
+                prepared(diesel::sql_query(MODEL_OPTIONS))
                     .load::<Label>(&mut conn)
                     .await
             }
@@ -189,7 +190,7 @@ impl ChatStore for PgStore {
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
         let mut conn = self.conn().await?;
-        let adopted = diesel::sql_query(ADOPTED)
+        let adopted = prepared(diesel::sql_query(ADOPTED))
             .get_result::<Adopted>(&mut conn)
             .await
             .map_err(failure)?;
@@ -301,20 +302,21 @@ impl ChatStore for PgStore {
         query: &MessageListQuery,
         limit: usize,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        let mut conn = self.conn().await?;
-        let exists = owned_chat!(postgres, owner, chat)
-            .select(chat_conversation::id)
-            .first::<i32>(&mut conn)
-            .await
-            .optional()
-            .map_err(failure)?;
-        if exists.is_none() {
+        let conn = self.conn().await?;
+        // Both queries pipelined on the one connection: one round trip. The page is read even
+        // when the chat is not the owner's, and then discarded.
+        let conn: &AsyncPgConnection = &conn;
+        let (exists, rows) = futures_util::future::join(
+            owned_chat!(postgres, owner, chat)
+                .select(chat_conversation::id)
+                .first::<i32>(&mut &*conn),
+            messages_page_query!(postgres, Pg, chat, query, limit).load::<MessageRow>(&mut &*conn),
+        )
+        .await;
+        if exists.optional().map_err(failure)?.is_none() {
             return Err(ChatError::ChatNotFound { owner, chat });
         }
-        let rows: Vec<MessageRow> = messages_page_query!(postgres, Pg, chat, query, limit)
-            .load(&mut conn)
-            .await
-            .map_err(failure)?;
+        let rows = rows.map_err(failure)?;
         Ok(convert(rows).map_err(StoreFailure::Unknown)?)
     }
 
@@ -338,7 +340,7 @@ impl ChatStore for PgStore {
     }
 
     async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
-        let applied: AppliedVersion = diesel::sql_query(APPLIED_VERSION)
+        let applied: AppliedVersion = prepared(diesel::sql_query(APPLIED_VERSION))
             .get_result(&mut self.conn().await?)
             .await
             .map_err(failure)?;
@@ -358,13 +360,15 @@ async fn append(
         .iter()
         .map(|m| serde_json::json!({"message": m.text.as_str(), "actor": m.actor.as_str()}))
         .collect();
-    let rows: Vec<MessageRow> = diesel::sql_query(APPEND_MESSAGES)
-        .bind::<Integer, _>(chat.get())
-        .bind::<Integer, _>(owner.get())
-        .bind::<Text, _>(serde_json::Value::Array(messages).to_string())
-        .load(conn)
-        .await
-        .map_err(failure)?;
+    let rows: Vec<MessageRow> = prepared(
+        diesel::sql_query(APPEND_MESSAGES)
+            .bind::<Integer, _>(chat.get())
+            .bind::<Integer, _>(owner.get())
+            .bind::<Text, _>(serde_json::Value::Array(messages).to_string()),
+    )
+    .load(conn)
+    .await
+    .map_err(failure)?;
     if rows.is_empty() {
         return Err(ChatError::ChatNotFound { owner, chat });
     }
@@ -389,12 +393,14 @@ async fn insert_chat(
     chat: &NewChat,
 ) -> Result<Chat, InsertChatError> {
     let fields = serde_json::json!({"name": chat.name.as_str(), "model": chat.model.as_str()});
-    let row = diesel::sql_query(INSERT_CHAT)
-        .bind::<Text, _>(fields.to_string())
-        .bind::<Integer, _>(chat.owner.get())
-        .get_result::<ChatRow>(conn)
-        .await
-        .map_err(InsertChatError::Refused)?;
+    let row = prepared(
+        diesel::sql_query(INSERT_CHAT)
+            .bind::<Text, _>(fields.to_string())
+            .bind::<Integer, _>(chat.owner.get()),
+    )
+    .get_result::<ChatRow>(conn)
+    .await
+    .map_err(InsertChatError::Refused)?;
     Chat::try_from(row).map_err(|e| InsertChatError::Other(StoreFailure::Unknown(e).into()))
 }
 

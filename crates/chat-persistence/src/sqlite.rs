@@ -28,6 +28,7 @@ use crate::migrate::{
     APPLIED_VERSION, AppliedVersion, Direction, SQLITE_MIGRATIONS, latest_version,
     run_sqlite_migrations,
 };
+use crate::prepared::prepared;
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
     insert_user, messages_page_query, owned_chat, rename_chat,
@@ -403,7 +404,7 @@ impl ChatStore for SqliteStore {
 
     async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
         let applied: AppliedVersion = self
-            .run(|conn| diesel::sql_query(APPLIED_VERSION).get_result(conn))
+            .run(|conn| prepared(diesel::sql_query(APPLIED_VERSION)).get_result(conn))
             .await?
             .map_err(failure)?;
         Ok(applied.version == latest_version::<Sqlite>(&SQLITE_MIGRATIONS))
