@@ -90,6 +90,19 @@ pg_install_if_missing() {
   fi
 }
 
+# The PgBouncer test needs Debian's pgbouncer (only the binary: its service is never started).
+pg_install_bouncer_if_missing() {
+  command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    pg_log "PgBouncer is not installed: installing Debian's pgbouncer package (for its binary)"
+    { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null 2>&1 ||
+      { DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; }; }
+  else
+    pg_log "PgBouncer is not installed and cannot be installed here; its test will fail"
+  fi
+}
+
 pg_ensure() {
   local candidate
   pg_install_if_missing || return 1

@@ -67,6 +67,21 @@ const POSTGRES_RETRYABLE: &[&str] = &[
     "remaining connection slots are reserved",      // 53300
 ];
 
+/// The server ended the session while a statement ran: PostgreSQL aborts the statement's
+/// transaction, so nothing of it was stored (a commit that completed was answered first).
+pub fn terminated_by_server(cause: &anyhow::Error) -> bool {
+    const TERMINATED: &[&str] = &[
+        "terminating connection due to administrator command", // 57P01
+        "terminating connection because of crash of another server process", // 57P02
+    ];
+    match cause.downcast_ref::<DieselError>() {
+        Some(DieselError::DatabaseError(_, info)) => {
+            TERMINATED.iter().any(|m| info.message().starts_with(m))
+        }
+        _ => false,
+    }
+}
+
 fn is_postgres_retryable(message: &str) -> bool {
     POSTGRES_RETRYABLE.iter().any(|m| message.starts_with(m))
 }

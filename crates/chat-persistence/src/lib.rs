@@ -8,6 +8,7 @@ use secrecy::SecretString;
 mod fault;
 mod keys;
 pub mod migrate;
+mod pg_checkout;
 pub mod pg_connect;
 mod pool;
 pub mod postgres;
@@ -40,4 +41,11 @@ pub struct DatabaseSettings {
     pub busy_timeout: Duration,
     /// How long an idempotency key and its answer are kept (and replayed).
     pub key_ttl: Duration,
+    /// PostgreSQL: prepare each statement once per connection. Off: nothing is prepared
+    /// beyond one use, and every operation is a transaction (see `pg_checkout`), for a
+    /// transaction-pooling PgBouncer before 1.21.
+    pub statement_cache: bool,
+    /// PostgreSQL: where migrations run, when not at `url` (they need a session of their own:
+    /// an advisory lock, `CREATE INDEX CONCURRENTLY`; a transaction-pooling PgBouncer has none).
+    pub migration_url: Option<SecretString>,
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use diesel::ConnectionError;
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncPgConnection, SimpleAsyncConnection as _};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
@@ -82,6 +82,10 @@ impl PgTarget {
         };
         let mut config = tokio_postgres::Config::from_str(&url)
             .map_err(|e| anyhow::anyhow!("database.url is not a valid PostgreSQL URL: {e}"))?;
+        // In the startup packet, not a SET: it then holds behind a PgBouncer too.
+        if config.get_application_name().is_none() {
+            config.application_name("chat-service");
+        }
         config.ssl_mode(match mode {
             SslMode::Disable => PgSslMode::Disable,
             SslMode::Prefer => PgSslMode::Prefer,
@@ -105,16 +109,48 @@ impl PgTarget {
 
     /// A new connection, through TLS as `sslmode` says.
     pub async fn connect(&self) -> Result<AsyncPgConnection, ConnectionError> {
+        self.connect_pinned(false).await
+    }
+
+    /// A new connection; `pinned`: diesel-async's own setup (two statements it prepares and
+    /// runs: time zone, encoding) inside a transaction, so that a transaction-pooling
+    /// PgBouncer runs each statement's prepare and execute on one server connection.
+    pub async fn connect_pinned(&self, pinned: bool) -> Result<AsyncPgConnection, ConnectionError> {
         let tls = MakeRustlsConnect::new((*self.tls).clone());
-        let (client, connection) = self.config.connect(tls).await.map_err(|e| {
+        let failed = |e: &tokio_postgres::Error| {
             ConnectionError::BadConnection(format!(
                 "connecting to {} (sslmode={:?}): {}",
                 self.describe(),
                 self.mode,
-                error_chain(&e)
+                error_chain(e)
             ))
-        })?;
-        AsyncPgConnection::try_from_client_and_connection(client, connection).await
+        };
+        let (client, mut connection) = self.config.connect(tls).await.map_err(|e| failed(&e))?;
+        if pinned {
+            // The connection must be driven while the client waits for its answer.
+            let begin = std::pin::pin!(client.batch_execute("BEGIN"));
+            match futures_util::future::select(begin, &mut connection).await {
+                futures_util::future::Either::Left((begun, _)) => begun.map_err(|e| failed(&e))?,
+                futures_util::future::Either::Right((ended, _)) => {
+                    return Err(ended.err().map_or_else(
+                        || {
+                            ConnectionError::BadConnection(
+                                "the server closed the connection".into(),
+                            )
+                        },
+                        |e| failed(&e),
+                    ));
+                }
+            }
+        }
+        let mut conn =
+            AsyncPgConnection::try_from_client_and_connection(client, connection).await?;
+        if pinned {
+            conn.batch_execute("COMMIT")
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+        }
+        Ok(conn)
     }
 }
 

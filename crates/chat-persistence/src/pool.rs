@@ -40,6 +40,9 @@ where
         let (setup, connect) = (setup.clone(), connect.clone());
         Box::pin(async move {
             let mut conn = connect().await?;
+            if setup.is_empty() {
+                return Ok(conn);
+            }
             conn.batch_execute(&setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;

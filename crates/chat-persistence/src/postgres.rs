@@ -10,24 +10,25 @@ use chat_domain::{
     MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
 use chrono::{DateTime, Utc};
+use diesel::connection::CacheSize;
 use diesel::dsl::now;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Integer, Text};
-use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use scoped_futures::ScopedFutureExt as _;
 use secrecy::ExposeSecret;
 
 use crate::pg_connect::PgTarget;
 
-use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
+use crate::fault::{create_chat_error, create_user_error, failure};
 use crate::keys::postgres::{claim, keep, purge};
 use crate::migrate::{
     APPLIED_VERSION, AppliedVersion, Direction, POSTGRES_MIGRATIONS, latest_version,
     run_postgres_migrations,
 };
-use crate::pool::Lease;
+use crate::pg_checkout::{Checkout, Retry, settings_sql};
 use crate::prepared::prepared;
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_user,
@@ -44,55 +45,58 @@ fn pg_time(t: DateTime<Utc>) -> DateTime<Utc> {
 
 #[derive(Clone)]
 pub struct PgStore {
-    pool: Pool<AsyncPgConnection>,
-    target: Arc<PgTarget>,
+    checkout: Checkout,
+    /// Where migrations run: `database.migration_url`, else the service's own database.
+    migration_target: Arc<PgTarget>,
+    location: String,
     key_ttl: Duration,
 }
 
 impl PgStore {
     /// Builds the pool (no connection is opened yet).
     pub fn new(settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        // client_connection_check_interval (PostgreSQL 14+): a statement whose connection the
-        // service closed (a dropped request, see `pool::Lease`) ends within a second, even
-        // while it waits for a lock, instead of holding its locks until then.
-        let setup = format!(
-            "SET application_name = 'chat-service'; \
-             SET statement_timeout = {}; \
-             SET TIME ZONE 'UTC'; \
-             DO $$ BEGIN IF current_setting('server_version_num')::int >= 140000 THEN \
-                 PERFORM set_config('client_connection_check_interval', '1000', false); \
-             END IF; END $$;",
-            settings.statement_timeout.as_millis()
-        );
         let target = Arc::new(PgTarget::parse(settings.url.expose_secret())?);
+        let migration_target = match &settings.migration_url {
+            Some(url) => Arc::new(PgTarget::parse(url.expose_secret())?),
+            None => target.clone(),
+        };
+        let cache = settings.statement_cache;
         let for_pool = target.clone();
         let connect: pool::Connect<AsyncPgConnection> = Arc::new(move || {
             let target = for_pool.clone();
-            Box::pin(async move { target.connect().await })
+            Box::pin(async move {
+                let mut conn = target.connect_pinned(!cache).await?;
+                if !cache {
+                    conn.set_prepared_statement_cache_size(CacheSize::Disabled);
+                }
+                Ok(conn)
+            })
         });
+        // With the cache off, the settings are the transaction's (see `pg_checkout`).
+        let setup = match cache {
+            true => settings_sql(settings.statement_timeout, false),
+            false => String::new(),
+        };
         let pool = pool::build(&target.describe(), connect, setup, settings)?;
         Ok(Self {
-            pool,
-            target,
+            checkout: Checkout::new(pool, cache, settings.statement_timeout),
+            migration_target,
+            location: target.describe(),
             key_ttl: settings.key_ttl,
         })
     }
 
     /// Runs the migrations (on a connection of its own); returns the versions run.
     pub async fn migrate(&self, direction: Direction) -> anyhow::Result<Vec<String>> {
-        run_postgres_migrations(&self.target, direction).await
+        run_postgres_migrations(&self.migration_target, direction).await
     }
 
     pub(crate) fn location(&self) -> String {
-        self.target.describe()
+        self.location.clone()
     }
 
     pub(crate) fn pool_status(&self) -> deadpool::Status {
-        self.pool.status()
-    }
-
-    async fn conn(&self) -> Result<Lease<AsyncPgConnection>, StoreFailure> {
-        self.pool.get().await.map(Lease::new).map_err(pool_failure)
+        self.checkout.pool().status()
     }
 }
 
@@ -154,20 +158,24 @@ impl PgStore {
         if !refused {
             return create_chat_error(e, chat);
         }
-        let options = match self.conn().await {
-            Ok(mut conn) => {
-                prepared(diesel::sql_query(MODEL_OPTIONS))
-                    .load::<Label>(&mut conn)
-                    .await
-            }
-            Err(failure) => return failure.into(),
-        };
+        let options = self
+            .checkout
+            .run(Retry::Read, |conn| {
+                async move {
+                    prepared(diesel::sql_query(MODEL_OPTIONS))
+                        .load::<Label>(conn)
+                        .await
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await;
         match options {
             Ok(labels) => CreateChatError::UnknownModel {
                 model: chat.model.as_str().to_owned(),
                 options: labels.into_iter().map(|l| l.label).collect(),
             },
-            Err(e) => failure(e).into(),
+            Err(failure) => failure.into(),
         }
     }
 }
@@ -180,27 +188,41 @@ impl ChatStore for PgStore {
         batch: &MessageBatch,
         once: Option<&Once<Vec<ChatMessage>>>,
     ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
-        let mut conn = self.conn().await?;
-        if let Some(answer) = claim::<_, ChatError>(&mut conn, owner, once, self.key_ttl).await? {
-            return Ok(answer);
-        }
-        let appended = append(&mut conn, owner, chat, batch).await;
-        keep(&mut conn, owner, once, appended).await
+        let ttl = self.key_ttl;
+        self.checkout
+            .run(Retry::Aborted, |conn| {
+                async move {
+                    if let Some(answer) = claim::<_, ChatError>(conn, owner, once, ttl).await? {
+                        return Ok(answer);
+                    }
+                    let appended = append(conn, owner, chat, batch).await;
+                    keep(conn, owner, once, appended).await
+                }
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
-        let mut conn = self.conn().await?;
-        let adopted = prepared(diesel::sql_query(ADOPTED))
-            .get_result::<Adopted>(&mut conn)
-            .await
-            .map_err(failure)?;
-        if adopted.adopted {
-            return Err(CreateUserError::ManagedByApp);
-        }
-        let id: i32 = insert_user!(postgres, email.as_str())
-            .get_result(&mut conn)
-            .await
-            .map_err(|e| create_user_error(e, email))?;
+        let id: i32 = self
+            .checkout
+            .run(Retry::Never, |conn| {
+                async move {
+                    let adopted = prepared(diesel::sql_query(ADOPTED))
+                        .get_result::<Adopted>(conn)
+                        .await
+                        .map_err(failure)?;
+                    if adopted.adopted {
+                        return Err(CreateUserError::ManagedByApp);
+                    }
+                    insert_user!(postgres, email.as_str())
+                        .get_result(conn)
+                        .await
+                        .map_err(|e| create_user_error(e, email))
+                }
+                .scope_boxed()
+            })
+            .await?;
         Ok(into_user_id(id)?)
     }
 
@@ -209,29 +231,47 @@ impl ChatStore for PgStore {
         chat: &NewChat,
         once: Option<&Once<Chat>>,
     ) -> Result<Written<Chat>, CreateChatError> {
-        let mut conn = self.conn().await?;
-        if let Some(answer) =
-            claim::<_, CreateChatError>(&mut conn, chat.owner, once, self.key_ttl).await?
-        {
-            return Ok(answer);
-        }
-        let created = insert_chat(&mut conn, chat).await;
-        let kept = keep(&mut conn, chat.owner, once, created).await;
-        // Rolled back; the connection goes back before another is taken for the model list.
-        drop(conn);
+        let ttl = self.key_ttl;
+        let kept = self
+            .checkout
+            .run(Retry::Aborted, |conn| {
+                async move {
+                    if let Some(answer) =
+                        claim::<_, CreateChatError>(conn, chat.owner, once, ttl).await?
+                    {
+                        return Ok(Ok(answer));
+                    }
+                    let created = insert_chat(conn, chat).await;
+                    match keep(conn, chat.owner, once, created).await {
+                        // Rolled back: the refusal is explained after the connection is back.
+                        Err(InsertChatError::Refused(e)) => Ok(Err(e)),
+                        Err(InsertChatError::Other(e)) => Err(e),
+                        Ok(written) => Ok(Ok(written)),
+                    }
+                }
+                .scope_boxed()
+            })
+            .await?;
         match kept {
             Ok(written) => Ok(written),
-            Err(InsertChatError::Refused(e)) => Err(self.unknown_model(e, chat).await),
-            Err(InsertChatError::Other(e)) => Err(e),
+            Err(refused) => Err(self.unknown_model(refused, chat).await),
         }
     }
 
     async fn is_empty(&self) -> Result<bool, StoreFailure> {
-        let any: Option<i32> = any_user!(postgres)
-            .first(&mut self.conn().await?)
-            .await
-            .optional()
-            .map_err(failure)?;
+        let any: Option<i32> = self
+            .checkout
+            .run(Retry::Read, |conn| {
+                async move {
+                    any_user!(postgres)
+                        .first(conn)
+                        .await
+                        .optional()
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         Ok(any.is_none())
     }
 
@@ -242,20 +282,35 @@ impl ChatStore for PgStore {
         after: Option<&ChatCursor>,
         limit: usize,
     ) -> Result<Vec<Chat>, StoreFailure> {
-        let rows: Vec<ChatRow> =
-            chats_page_query!(postgres, Pg, pg_time, owner, order, after, limit)
-                .load(&mut self.conn().await?)
-                .await
-                .map_err(failure)?;
+        let rows: Vec<ChatRow> = self
+            .checkout
+            .run(Retry::Read, |conn| {
+                async move {
+                    chats_page_query!(postgres, Pg, pg_time, owner, order, after, limit)
+                        .load(conn)
+                        .await
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         convert(rows).map_err(StoreFailure::Unknown)
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        let row = get_chat!(postgres, owner, chat)
-            .first::<ChatRow>(&mut self.conn().await?)
-            .await
-            .optional()
-            .map_err(failure)?;
+        let row = self
+            .checkout
+            .run(Retry::Read, |conn| {
+                async move {
+                    get_chat!(postgres, owner, chat)
+                        .first::<ChatRow>(conn)
+                        .await
+                        .optional()
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         into_chat(row, owner, chat)
     }
 
@@ -265,20 +320,36 @@ impl ChatStore for PgStore {
         chat: ChatId,
         name: &ChatName,
     ) -> Result<Chat, ChatError> {
-        let row = rename_chat!(postgres, owner, chat, name.as_str(), now)
-            .get_result::<ChatRow>(&mut self.conn().await?)
-            .await
-            .optional()
-            .map_err(failure)?;
+        let row = self
+            .checkout
+            .run(Retry::Aborted, |conn| {
+                async move {
+                    rename_chat!(postgres, owner, chat, name.as_str(), now)
+                        .get_result::<ChatRow>(conn)
+                        .await
+                        .optional()
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         into_chat(row, owner, chat)
     }
 
     async fn delete_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
-        let row = delete_chat!(postgres, owner, chat)
-            .get_result::<ChatRow>(&mut self.conn().await?)
-            .await
-            .optional()
-            .map_err(failure)?;
+        let row = self
+            .checkout
+            .run(Retry::Aborted, |conn| {
+                async move {
+                    delete_chat!(postgres, owner, chat)
+                        .get_result::<ChatRow>(conn)
+                        .await
+                        .optional()
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         into_chat(row, owner, chat)
     }
 
@@ -288,10 +359,19 @@ impl ChatStore for PgStore {
         chats: &ChatSelection,
     ) -> Result<u64, StoreFailure> {
         let ids: Vec<i32> = chats.ids().iter().map(|c| c.get()).collect();
-        let deleted = delete_chats!(postgres, owner, ids)
-            .execute(&mut self.conn().await?)
-            .await
-            .map_err(failure)?;
+        let ids = &ids;
+        let deleted = self
+            .checkout
+            .run(Retry::Aborted, |conn| {
+                async move {
+                    delete_chats!(postgres, owner, ids.clone())
+                        .execute(conn)
+                        .await
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         Ok(deleted as u64)
     }
 
@@ -302,21 +382,12 @@ impl ChatStore for PgStore {
         query: &MessageListQuery,
         limit: usize,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        let conn = self.conn().await?;
-        // Both queries pipelined on the one connection: one round trip. The page is read even
-        // when the chat is not the owner's, and then discarded.
-        let conn: &AsyncPgConnection = &conn;
-        let (exists, rows) = futures_util::future::join(
-            owned_chat!(postgres, owner, chat)
-                .select(chat_conversation::id)
-                .first::<i32>(&mut &*conn),
-            messages_page_query!(postgres, Pg, chat, query, limit).load::<MessageRow>(&mut &*conn),
-        )
-        .await;
-        if exists.optional().map_err(failure)?.is_none() {
-            return Err(ChatError::ChatNotFound { owner, chat });
-        }
-        let rows = rows.map_err(failure)?;
+        let rows = self
+            .checkout
+            .run(Retry::Read, |conn| {
+                async move { messages_page(conn, owner, chat, query, limit).await }.scope_boxed()
+            })
+            .await?;
         Ok(convert(rows).map_err(StoreFailure::Unknown)?)
     }
 
@@ -327,25 +398,74 @@ impl ChatStore for PgStore {
         choose: fn(&[(MessageId, Actor)]) -> Vec<MessageId>,
         once: Option<&Once<Vec<ChatMessage>>>,
     ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
-        let mut conn = self.conn().await?;
-        if let Some(answer) = claim::<_, ChatError>(&mut conn, owner, once, self.key_ttl).await? {
-            return Ok(answer);
-        }
-        let deleted = delete_where(&mut conn, owner, chat, choose).await;
-        keep(&mut conn, owner, once, deleted).await
+        let ttl = self.key_ttl;
+        // Several statements: a retry could delete a second exchange. With a key, it replays.
+        let retry = match once {
+            Some(_) => Retry::Aborted,
+            None => Retry::Never,
+        };
+        self.checkout
+            .run(retry, |conn| {
+                async move {
+                    if let Some(answer) = claim::<_, ChatError>(conn, owner, once, ttl).await? {
+                        return Ok(answer);
+                    }
+                    let deleted = delete_where(conn, owner, chat, choose).await;
+                    keep(conn, owner, once, deleted).await
+                }
+                .scope_boxed()
+            })
+            .await
     }
 
     async fn purge_expired_keys(&self) -> Result<u64, StoreFailure> {
-        purge(&mut *self.conn().await?, self.key_ttl).await
+        let ttl = self.key_ttl;
+        self.checkout
+            .run(Retry::Never, |conn| {
+                async move { purge(conn, ttl).await }.scope_boxed()
+            })
+            .await
     }
 
     async fn schema_is_current(&self) -> Result<bool, StoreFailure> {
-        let applied: AppliedVersion = prepared(diesel::sql_query(APPLIED_VERSION))
-            .get_result(&mut self.conn().await?)
-            .await
-            .map_err(failure)?;
+        let applied: AppliedVersion = self
+            .checkout
+            .run(Retry::Read, |conn| {
+                async move {
+                    prepared(diesel::sql_query(APPLIED_VERSION))
+                        .get_result(conn)
+                        .await
+                        .map_err(failure)
+                }
+                .scope_boxed()
+            })
+            .await?;
         Ok(applied.version == latest_version::<Pg>(&POSTGRES_MIGRATIONS))
     }
+}
+
+/// A page of the owner's chat's messages: the owner check and the page pipelined on the one
+/// connection, one round trip (the page is read even when the chat is not the owner's, and
+/// then discarded).
+async fn messages_page(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    chat: ChatId,
+    query: &MessageListQuery,
+    limit: usize,
+) -> Result<Vec<MessageRow>, ChatError> {
+    let conn: &AsyncPgConnection = conn;
+    let (exists, rows) = futures_util::future::join(
+        owned_chat!(postgres, owner, chat)
+            .select(chat_conversation::id)
+            .first::<i32>(&mut &*conn),
+        messages_page_query!(postgres, Pg, chat, query, limit).load::<MessageRow>(&mut &*conn),
+    )
+    .await;
+    if exists.optional().map_err(failure)?.is_none() {
+        return Err(ChatError::ChatNotFound { owner, chat });
+    }
+    Ok(rows.map_err(failure)?)
 }
 
 /// Appends the batch (see [`APPEND_MESSAGES`]); inside a keyed write's transaction or alone.

@@ -97,6 +97,8 @@ pub struct DatabaseSettings {
     pub statement_timeout_ms: u64,
     pub busy_timeout_ms: u64,
     pub migrate_on_start: bool,
+    pub statement_cache: bool,
+    pub migration_url: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -294,6 +296,8 @@ impl Settings {
                 statement_timeout: Duration::from_millis(raw.database.statement_timeout_ms),
                 busy_timeout: Duration::from_millis(raw.database.busy_timeout_ms),
                 key_ttl: raw.idempotency.ttl,
+                statement_cache: raw.database.statement_cache,
+                migration_url: raw.database.migration_url.clone(),
             }),
             migrate_on_start: raw.database.migrate_on_start,
             server: raw.server,

@@ -29,14 +29,19 @@ fn pg_tool(tool: &str, args: &str) -> Command {
         .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
         .max()
         .expect("a PostgreSQL version");
-    let line = format!("{}/{tool} {args}", bindir.display());
+    as_postgres(&format!("{}/{tool} {args}", bindir.display()))
+}
+
+/// A shell command line, run as the `postgres` user when we are root (PostgreSQL's tools and
+/// PgBouncer refuse root).
+pub fn as_postgres(line: &str) -> Command {
     let mut cmd = if is_root() {
         let mut c = Command::new("su");
-        c.args(["postgres", "-c", &line]);
+        c.args(["postgres", "-c", line]);
         c
     } else {
         let mut c = Command::new("sh");
-        c.args(["-c", &line]);
+        c.args(["-c", line]);
         c
     };
     cmd.current_dir("/");
@@ -76,7 +81,7 @@ impl Cluster {
         cluster
     }
 
-    fn give_to_postgres(&self) {
+    pub fn give_to_postgres(&self) {
         if is_root() {
             run(Command::new("chown")
                 .args(["-R", "postgres"])
@@ -129,18 +134,23 @@ impl Drop for Cluster {
             .ok()
             .and_then(|s| s.lines().next().map(str::to_owned));
         if let Some(pid) = pid {
-            let _ = Command::new("kill").args(["-INT", &pid]).status();
-            for _ in 0..100 {
-                let alive = Command::new("kill")
-                    .args(["-0", &pid])
-                    .stderr(std::process::Stdio::null())
-                    .status();
-                if !alive.is_ok_and(|s| s.success()) {
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            stop(&pid, "-INT");
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Signals the process `pid` (`-INT`, `-TERM`) and waits up to 10 s for it to end.
+pub fn stop(pid: &str, signal: &str) {
+    let _ = Command::new("kill").args([signal, pid]).status();
+    for _ in 0..100 {
+        let alive = Command::new("kill")
+            .args(["-0", pid])
+            .stderr(std::process::Stdio::null())
+            .status();
+        if !alive.is_ok_and(|s| s.success()) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -4,69 +4,15 @@
 //! batch answered 200 stored exactly once, and the service heals.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use actix_web::dev::ServerHandle;
-use chat_domain::{ChatName, EmailAddress, ModelName, NewChat};
-use chat_service::settings::{AppEnv, Settings};
-use chat_service::startup::{Application, sessions};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde_json::json;
 
 use crate::cluster::Cluster;
-
-/// A service instance in this process, on `url`.
-struct Instance {
-    address: String,
-    settings: Settings,
-    service: actix_web::web::Data<chat_service::startup::Service>,
-    handle: ServerHandle,
-}
-
-impl Drop for Instance {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-    }
-}
-
-fn config_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config")
-}
-
-async fn serve(url: &str, vars: &[(&str, &str)]) -> Instance {
-    let mut env: HashMap<String, String> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    env.insert("APP__DATABASE__URL".into(), url.to_owned());
-    let settings = Settings::load(&config_dir(), AppEnv::Test, &env).expect("settings");
-    let app = Application::build(&settings).await.expect("building");
-    let instance = Instance {
-        address: format!("http://127.0.0.1:{}", app.port()),
-        settings,
-        service: app.service(),
-        handle: app.handle(),
-    };
-    tokio::spawn(app.run_until_stopped());
-    instance
-}
-
-/// A user and a chat of theirs, and the user's session.
-async fn seed(instance: &Instance) -> (i64, i64, String) {
-    let email = EmailAddress::new(&format!("{}@example.com", uuid::Uuid::new_v4())).unwrap();
-    let user = instance.service.create_user(&email).await.unwrap();
-    let chat = NewChat {
-        owner: user,
-        name: ChatName::new("faults").unwrap(),
-        model: ModelName::new("m").unwrap(),
-    };
-    let chat = instance.service.create_chat(&chat).await.unwrap();
-    let session = sessions(&instance.settings).mint(user, None).unwrap();
-    (user.get().into(), chat.id.get().into(), session)
-}
+use crate::instance::{config_dir, seed, serve};
 
 /// One batch a client tried: its name, when it was sent, and the status (0: no answer).
 #[derive(Debug)]

@@ -223,6 +223,15 @@ impl Drop for TestApp {
 
 static LOGS: Once = Once::new();
 
+/// The service's logs on stderr, once per test binary, if `TEST_LOG` is set.
+pub fn init_logs() {
+    LOGS.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok() {
+            chat_service::telemetry::init(chat_service::settings::LogFormat::Text);
+        }
+    });
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, &[]).await
 }
@@ -230,11 +239,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the app on `backend` with configuration variables on top of `config/test.toml`
 /// (`APP__...`, `DATABASE_URL`, `NUXT_SESSION_PASSWORD`).
 pub async fn spawn_app_with(backend: Backend, vars: &[(&str, &str)]) -> TestApp {
-    LOGS.call_once(|| {
-        if std::env::var("TEST_LOG").is_ok() {
-            chat_service::telemetry::init(chat_service::settings::LogFormat::Text);
-        }
-    });
+    init_logs();
     let db = TestDb::create(backend).await;
     let mut env: HashMap<String, String> = vars
         .iter()

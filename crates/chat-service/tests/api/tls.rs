@@ -60,6 +60,8 @@ fn store(url: String) -> Store {
         statement_timeout: Duration::from_secs(5),
         busy_timeout: Duration::from_secs(1),
         key_ttl: Duration::from_secs(3600),
+        statement_cache: true,
+        migration_url: None,
     })
     .expect("a valid URL")
 }
