@@ -11,6 +11,7 @@ mod cluster;
 mod failures;
 mod fault_suite;
 mod faults;
+mod grouping;
 mod helpers;
 mod idempotency;
 mod instance;

@@ -1,0 +1,425 @@
+//! Appending messages on PostgreSQL, and group commit: appends that arrive while others are in
+//! flight go to the database together, as one statement (one round trip, one commit, one WAL
+//! flush for all of them), instead of one each. Each request stays atomic: a statement stores
+//! all of its rows or none, and a request whose chat is not its caller's gets no rows (404)
+//! without touching the others. Nothing is kept between statements: a group lives only while
+//! its statement runs, so instances stay stateless.
+//!
+//! A request that waits alone goes at once, by the single statement; groups form only under
+//! load, while [`GROUPS_IN_FLIGHT`] statements are running.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, OnceLock};
+
+use chat_domain::{ChatError, ChatId, ChatMessage, MessageBatch, StoreFailure, UserId};
+use diesel::sql_types::{Integer, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use scoped_futures::ScopedFutureExt as _;
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::fault::failure;
+use crate::pg_checkout::{Checkout, Retry};
+use crate::prepared::prepared;
+use crate::rows::{MessageRow, into_messages};
+
+/// One statement, so one transaction: it takes the chat row only if it is the owner's (locking
+/// it, which orders concurrent writers to one chat), moves its `updated_at`, and inserts the
+/// messages in request order (`WITH ORDINALITY`), all stamped with the transaction's `now()`.
+/// No chat, no rows: the caller tells "not found" from the empty result. The messages come as
+/// JSON through `json_populate_recordset` over the table's own row type, so each value takes
+/// its column's type: `text` in the service's tables, the app's enum in the app's.
+pub const APPEND_MESSAGES: &str = "\
+WITH chat AS (
+    UPDATE chat_conversation SET updated_at = now()
+    WHERE id = $1 AND neptun_user_id = $2
+    RETURNING id, neptun_user_id
+)
+INSERT INTO chat_conversation_message
+    (message, actor, neptun_user_id, chat_conversation_id, created_at, updated_at)
+SELECT m.message, m.actor, chat.neptun_user_id, chat.id, now(), now()
+FROM chat CROSS JOIN
+    json_populate_recordset(NULL::chat_conversation_message, $3::json) WITH ORDINALITY AS m
+ORDER BY m.ordinality
+RETURNING id, message, actor::text AS actor, neptun_user_id, chat_conversation_id,
+    created_at, updated_at";
+
+/// [`APPEND_MESSAGES`] for several requests: each row names its chat and owner. The chats are
+/// locked in id order, so two groups sharing chats never deadlock.
+const APPEND_GROUP: &str = "\
+WITH m AS (
+    SELECT * FROM json_populate_recordset(NULL::chat_conversation_message, $1::json)
+        WITH ORDINALITY
+),
+locked AS (
+    SELECT c.id FROM chat_conversation c
+    WHERE (c.id, c.neptun_user_id) IN (SELECT chat_conversation_id, neptun_user_id FROM m)
+    ORDER BY c.id FOR UPDATE
+),
+chat AS (
+    UPDATE chat_conversation c SET updated_at = now() FROM locked WHERE c.id = locked.id
+    RETURNING c.id, c.neptun_user_id
+)
+INSERT INTO chat_conversation_message
+    (message, actor, neptun_user_id, chat_conversation_id, created_at, updated_at)
+SELECT m.message, m.actor, chat.neptun_user_id, chat.id, now(), now()
+FROM m JOIN chat ON chat.id = m.chat_conversation_id AND chat.neptun_user_id = m.neptun_user_id
+ORDER BY m.ordinality
+RETURNING id, message, actor::text AS actor, neptun_user_id, chat_conversation_id,
+    created_at, updated_at";
+
+/// How many append statements one instance runs at once; more appends wait and go together.
+pub const GROUPS_IN_FLIGHT: usize = 2;
+/// The most rows one group statement inserts.
+const GROUP_ROWS: usize = 1000;
+
+/// A batch as the statements take it: JSON rows that name their chat and owner.
+fn json_rows(owner: UserId, chat: ChatId, batch: &MessageBatch) -> String {
+    let rows: Vec<serde_json::Value> = batch
+        .messages()
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "message": m.text.as_str(), "actor": m.actor.as_str(),
+                "chat_conversation_id": chat.get(), "neptun_user_id": owner.get(),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
+}
+
+/// Appends the batch alone (see [`APPEND_MESSAGES`]); inside a keyed write's transaction or not.
+pub async fn append(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    chat: ChatId,
+    batch: &MessageBatch,
+) -> Result<Vec<ChatMessage>, ChatError> {
+    let rows = append_rows(conn, owner, chat, json_rows(owner, chat, batch)).await?;
+    found(rows, owner, chat)
+}
+
+async fn append_rows(
+    conn: &mut AsyncPgConnection,
+    owner: UserId,
+    chat: ChatId,
+    json: String,
+) -> Result<Vec<MessageRow>, StoreFailure> {
+    prepared(
+        diesel::sql_query(APPEND_MESSAGES)
+            .bind::<Integer, _>(chat.get())
+            .bind::<Integer, _>(owner.get())
+            .bind::<Text, _>(json),
+    )
+    .load(conn)
+    .await
+    .map_err(failure)
+}
+
+fn found(
+    rows: Vec<MessageRow>,
+    owner: UserId,
+    chat: ChatId,
+) -> Result<Vec<ChatMessage>, ChatError> {
+    if rows.is_empty() {
+        return Err(ChatError::ChatNotFound { owner, chat });
+    }
+    Ok(into_messages(rows).map_err(StoreFailure::Unknown)?)
+}
+
+/// An append waiting for its group's statement.
+struct Pending {
+    owner: UserId,
+    chat: ChatId,
+    rows: usize,
+    json: String,
+    answer: oneshot::Sender<Result<Vec<MessageRow>, StoreFailure>>,
+}
+
+/// Hands appends to one collecting task, started by the first append.
+#[derive(Clone)]
+pub struct Grouper {
+    checkout: Checkout,
+    queue: Arc<OnceLock<mpsc::UnboundedSender<Pending>>>,
+    /// The append statements running: at most [`GROUPS_IN_FLIGHT`].
+    in_flight: Arc<Semaphore>,
+    /// The runtime the store was built on (the service's main one), which outlives the HTTP
+    /// workers' while they drain: a group must not stop before the requests waiting on it.
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl Grouper {
+    pub fn new(checkout: Checkout) -> Self {
+        Self {
+            checkout,
+            queue: Arc::default(),
+            in_flight: Arc::new(Semaphore::new(GROUPS_IN_FLIGHT)),
+            runtime: tokio::runtime::Handle::try_current().ok(),
+        }
+    }
+
+    /// Appends the batch: at once if a statement is free (no group waits: the semaphore
+    /// serves waiters first), else with whatever other appends are waiting.
+    pub async fn append(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        batch: &MessageBatch,
+    ) -> Result<Vec<ChatMessage>, ChatError> {
+        let json = json_rows(owner, chat, batch);
+        if let Ok(_running) = self.in_flight.clone().try_acquire_owned() {
+            return found(self.alone(owner, chat, json).await?, owner, chat);
+        }
+        let (answer, answered) = oneshot::channel();
+        let pending = Pending {
+            owner,
+            chat,
+            rows: batch.len(),
+            json,
+            answer,
+        };
+        let queue = self.queue.get_or_init(|| self.start());
+        if let Err(mpsc::error::SendError(pending)) = queue.send(pending) {
+            // The collector's runtime has stopped (a shutdown): go alone.
+            return found(self.alone(owner, chat, pending.json).await?, owner, chat);
+        }
+        let rows = answered.await.map_err(|_| {
+            StoreFailure::Unknown(anyhow::anyhow!(
+                "the append's group ended without an answer"
+            ))
+        })??;
+        found(rows, owner, chat)
+    }
+
+    /// One append by its own statement, on this task.
+    async fn alone(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        json: String,
+    ) -> Result<Vec<MessageRow>, StoreFailure> {
+        self.checkout
+            .run(Retry::Aborted, |conn| {
+                let json = json.clone();
+                async move { append_rows(conn, owner, chat, json).await }.scope_boxed()
+            })
+            .await
+    }
+
+    fn start(&self) -> mpsc::UnboundedSender<Pending> {
+        let (queue, waiting) = mpsc::unbounded_channel();
+        let collector = collect(waiting, self.checkout.clone(), self.in_flight.clone());
+        match &self.runtime {
+            Some(runtime) => drop(runtime.spawn(collector)),
+            None => drop(tokio::spawn(collector)),
+        }
+        queue
+    }
+}
+
+/// Takes the waiting appends as statements become free, as many as one statement may carry.
+async fn collect(
+    mut waiting: mpsc::UnboundedReceiver<Pending>,
+    checkout: Checkout,
+    in_flight: Arc<Semaphore>,
+) {
+    while let Some(first) = waiting.recv().await {
+        // Waiting for a free statement is what lets a group form.
+        let Ok(permit) = in_flight.clone().acquire_owned().await else {
+            return;
+        };
+        let mut rows = first.rows;
+        let mut group = vec![first];
+        while rows < GROUP_ROWS {
+            match waiting.try_recv() {
+                Ok(next) => {
+                    rows += next.rows;
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let checkout = checkout.clone();
+        tokio::spawn(async move {
+            run(&checkout, group).await;
+            drop(permit);
+        });
+    }
+}
+
+/// One statement for the group; each append gets its own rows (or the failure).
+async fn run(checkout: &Checkout, group: Vec<Pending>) {
+    // Their ratio is the mean group size: how much the coalescing saves.
+    metrics::counter!("db_append_groups_total").increment(1);
+    metrics::counter!("db_append_group_members_total").increment(group.len() as u64);
+    let json = match group.as_slice() {
+        [one] => one.json.clone(),
+        _ => group_json(&group),
+    };
+    let single = (group.len() == 1).then(|| (group[0].owner, group[0].chat));
+    let result = checkout
+        .run(Retry::Aborted, |conn| {
+            let json = json.clone();
+            async move {
+                match single {
+                    Some((owner, chat)) => append_rows(conn, owner, chat, json).await,
+                    None => prepared(diesel::sql_query(APPEND_GROUP).bind::<Text, _>(json))
+                        .load::<MessageRow>(conn)
+                        .await
+                        .map_err(failure),
+                }
+            }
+            .scope_boxed()
+        })
+        .await;
+    answer(group, result);
+}
+
+/// The rows of every append, as one JSON array.
+fn group_json(group: &[Pending]) -> String {
+    let mut json = String::with_capacity(group.iter().map(|p| p.json.len()).sum::<usize>() + 2);
+    json.push('[');
+    for (i, pending) in group.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        // Each is a non-empty array: its elements without the brackets.
+        json.push_str(&pending.json[1..pending.json.len() - 1]);
+    }
+    json.push(']');
+    json
+}
+
+/// Gives each append its rows: a chat's rows were inserted in the group's order, so the
+/// appends to one chat take them in turn, oldest first, as many as each sent.
+fn answer(group: Vec<Pending>, result: Result<Vec<MessageRow>, StoreFailure>) {
+    let mut rows = match result {
+        Ok(rows) => rows,
+        Err(e) => {
+            for pending in group {
+                let _ = pending.answer.send(Err(copy(&e)));
+            }
+            return;
+        }
+    };
+    rows.sort_by_key(|r| r.id);
+    let mut by_chat: HashMap<(i32, i32), VecDeque<MessageRow>> = HashMap::new();
+    for row in rows {
+        let key = (row.chat_conversation_id, row.neptun_user_id);
+        by_chat.entry(key).or_default().push_back(row);
+    }
+    for pending in group {
+        let key = (pending.chat.get(), pending.owner.get());
+        let mine = by_chat.get_mut(&key).map_or_else(Vec::new, |rows| {
+            rows.drain(..pending.rows.min(rows.len())).collect()
+        });
+        let _ = pending.answer.send(Ok(mine));
+    }
+}
+
+/// A failure for each member of a group: the same kind, the same cause (as text).
+fn copy(e: &StoreFailure) -> StoreFailure {
+    match e {
+        StoreFailure::Unavailable(cause) => StoreFailure::Unavailable(anyhow::anyhow!("{cause:#}")),
+        StoreFailure::Unknown(cause) => StoreFailure::Unknown(anyhow::anyhow!("{cause:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+
+    fn pending(
+        owner: i32,
+        chat: i32,
+        rows: usize,
+    ) -> (
+        Pending,
+        oneshot::Receiver<Result<Vec<MessageRow>, StoreFailure>>,
+    ) {
+        let (answer, answered) = oneshot::channel();
+        let (owner, chat) = (
+            UserId::new(owner.into()).unwrap(),
+            ChatId::new(chat.into()).unwrap(),
+        );
+        let json = format!(
+            "[{}]",
+            vec![format!("{{\"c\":{}}}", chat.get()); rows].join(",")
+        );
+        (
+            Pending {
+                owner,
+                chat,
+                rows,
+                json,
+                answer,
+            },
+            answered,
+        )
+    }
+
+    fn row(id: i64, owner: i32, chat: i32) -> MessageRow {
+        MessageRow {
+            id,
+            message: format!("m{id}"),
+            actor: "user".into(),
+            neptun_user_id: owner,
+            chat_conversation_id: chat,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn each_append_gets_its_own_rows_in_order() {
+        // Two appends to chat 5 (2 rows, then 1), one to chat 6, one to a chat not its owner's.
+        let (a, ra) = pending(1, 5, 2);
+        let (b, rb) = pending(1, 5, 1);
+        let (c, rc) = pending(2, 6, 1);
+        let (d, rd) = pending(3, 5, 2);
+        let group = vec![a, b, c, d];
+        assert_eq!(
+            group_json(&group),
+            r#"[{"c":5},{"c":5},{"c":5},{"c":6},{"c":5},{"c":5}]"#
+        );
+        // In any order, as RETURNING promises none.
+        answer(
+            group,
+            Ok(vec![
+                row(13, 1, 5),
+                row(10, 1, 5),
+                row(12, 2, 6),
+                row(11, 1, 5),
+            ]),
+        );
+        let ids = |r: oneshot::Receiver<Result<Vec<MessageRow>, StoreFailure>>| -> Vec<i64> {
+            r.blocking_recv()
+                .unwrap()
+                .unwrap()
+                .iter()
+                .map(|r| r.id)
+                .collect()
+        };
+        assert_eq!(ids(ra), [10, 11]);
+        assert_eq!(ids(rb), [13]);
+        assert_eq!(ids(rc), [12]);
+        assert_eq!(ids(rd), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_failed_statement_fails_every_append_alike() {
+        let (a, ra) = pending(1, 5, 1);
+        let (b, rb) = pending(2, 6, 1);
+        answer(
+            vec![a, b],
+            Err(StoreFailure::Unavailable(anyhow::anyhow!("gone"))),
+        );
+        for r in [ra, rb] {
+            assert!(matches!(
+                r.blocking_recv().unwrap(),
+                Err(StoreFailure::Unavailable(_))
+            ));
+        }
+    }
+}

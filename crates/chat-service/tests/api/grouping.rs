@@ -1,0 +1,127 @@
+//! Appends under load: on PostgreSQL they go to the database in groups (one statement for
+//! several requests). Whatever groups form, every request stays its own: it gets back exactly
+//! the messages it sent, in its order; a request for a chat that is not its caller's is a 404
+//! and stores nothing, without failing the requests grouped with it.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{Backend, TestApp, spawn_app_with};
+
+const ROUNDS: usize = 12;
+
+/// One client: posts `ROUNDS` batches (1 to 3 messages) to `chat` as `user`; what it sent and
+/// the statuses and answers it got.
+async fn client(
+    app: &TestApp,
+    user: i32,
+    chat: i32,
+    name: String,
+) -> Vec<(Vec<String>, u16, Value)> {
+    let session = app.session(user);
+    let mut results = vec![];
+    for round in 0..ROUNDS {
+        let texts: Vec<String> = (0..=round % 3)
+            .map(|i| format!("{name}/{round}/{i}"))
+            .collect();
+        let messages: Vec<Value> = texts
+            .iter()
+            .map(|t| json!({"content": t, "role": "user"}))
+            .collect();
+        let res = app
+            .post_messages(user, chat, &session, &json!({"messages": messages}))
+            .await;
+        let status = res.status().as_u16();
+        let body: Value = res.json().await.unwrap();
+        results.push((texts, status, body));
+    }
+    results
+}
+
+/// Whether some append group had two or more members (the counters are the process's).
+async fn grouped(app: &TestApp) -> bool {
+    let text = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .send()
+        .await
+        .unwrap();
+    let text = text.text().await.unwrap();
+    let value = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    value("db_append_group_members_total") > value("db_append_groups_total")
+}
+
+async fn concurrent_appends_each_get_their_own_messages_back(backend: Backend) {
+    // Enough connections that groups form behind the ones in flight.
+    let app = spawn_app_with(backend, &[("APP__DATABASE__POOL_SIZE", "8")]).await;
+    let mut chats = vec![];
+    for owner in 0..3 {
+        let user = app.seed_user(&format!("group{owner}@example.com")).await;
+        chats.push((user, app.seed_chat(user, "grouped").await));
+    }
+    // Each chat has two writers; a seventh writes to a chat that is not its caller's.
+    let mut writers = vec![];
+    for (i, (user, chat)) in chats.iter().enumerate() {
+        writers.push((*user, *chat, format!("{i}a")));
+        writers.push((*user, *chat, format!("{i}b")));
+    }
+    let (intruder, victim) = (chats[0].0, chats[1].1);
+    writers.push((intruder, victim, "intruder".to_owned()));
+
+    let all = futures_util::future::join_all(
+        writers
+            .iter()
+            .map(|(user, chat, name)| client(&app, *user, *chat, name.clone())),
+    )
+    .await;
+
+    for ((_, _, name), results) in writers.iter().zip(&all) {
+        for (texts, status, body) in results {
+            if name == "intruder" {
+                assert_eq!(*status, 404, "{body}");
+                continue;
+            }
+            assert_eq!(*status, 200, "{body}");
+            let got: Vec<&str> = body["chatMessages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["message"].as_str().unwrap())
+                .collect();
+            assert_eq!(got, texts.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+    }
+    if backend == Backend::Postgres {
+        assert!(grouped(&app).await, "no group of two or more formed");
+    }
+    // Stored: every 200's messages once, in each writer's order; nothing of the intruder's.
+    for (_, chat) in &chats {
+        let stored: Vec<String> = app
+            .messages(*chat)
+            .await
+            .into_iter()
+            .map(|m| m.message)
+            .collect();
+        assert_eq!(
+            stored.len(),
+            2 * (0..ROUNDS).map(|r| r % 3 + 1).sum::<usize>()
+        );
+        assert!(stored.iter().all(|m| !m.starts_with("intruder")));
+        for writer in writers.iter().filter(|w| w.1 == *chat && w.2 != "intruder") {
+            let mine: Vec<&String> = stored
+                .iter()
+                .filter(|m| m.starts_with(&format!("{}/", writer.2)))
+                .collect();
+            let sent: Vec<String> = (0..ROUNDS)
+                .flat_map(|r| (0..=r % 3).map(move |i| (r, i)))
+                .map(|(r, i)| format!("{}/{r}/{i}", writer.2))
+                .collect();
+            assert_eq!(mine, sent.iter().collect::<Vec<_>>());
+        }
+    }
+}
+
+crate::on_both_backends!(concurrent_appends_each_get_their_own_messages_back);
