@@ -21,8 +21,11 @@ fn main() -> ExitCode {
     };
     chat_service::telemetry::init(settings.log.format);
     // A multi-threaded runtime: the migration harness blocks on it from a blocking thread, and
-    // actix-web runs its own worker threads beside it.
+    // actix-web runs its own worker threads beside it. One thread: it runs only startup, the
+    // append groups' statements and housekeeping; requests run on the actix workers, and more
+    // threads only competed with them (and a co-located database) for cores.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
         .enable_all()
         .build()
     {
