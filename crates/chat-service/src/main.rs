@@ -21,11 +21,12 @@ fn main() -> ExitCode {
     };
     chat_service::telemetry::init(settings.log.format);
     // A multi-threaded runtime: the migration harness blocks on it from a blocking thread, and
-    // actix-web runs its own worker threads beside it. One thread: it runs only startup, the
-    // append groups' statements and housekeeping; requests run on the actix workers, and more
-    // threads only competed with them (and a co-located database) for cores.
+    // actix-web runs its own worker threads beside it. It drives the database connections and
+    // the append groups; requests run on the actix workers. Half the cores: on two, a second
+    // thread only competed with the workers (and a co-located database) for them.
+    let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(threads)
         .enable_all()
         .build()
     {
