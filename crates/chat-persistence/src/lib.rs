@@ -20,6 +20,7 @@ mod queries;
 mod rows;
 pub mod schema;
 pub mod sqlite;
+mod sqlite_append;
 pub mod store;
 
 pub use migrate::Direction as MigrationDirection;

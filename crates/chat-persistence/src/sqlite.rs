@@ -33,10 +33,9 @@ use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
     insert_user, messages_page_query, owned_chat, rename_chat,
 };
-use crate::rows::{
-    ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id, message_columns,
-};
-use crate::schema::sqlite::{chat_conversation, chat_conversation_message};
+use crate::rows::{ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id};
+use crate::schema::sqlite::chat_conversation;
+use crate::sqlite_append::{append, new_message_rows};
 use crate::{DatabaseSettings, pool};
 
 type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -171,65 +170,6 @@ impl SqliteStore {
             .await
             .map_err(failure)
     }
-}
-
-/// One message row as SQLite gets it. No `Option` field and `treat_none_as_default_value =
-/// false`, so that diesel writes a batch as one multi-row INSERT rather than one per row.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = chat_conversation_message, treat_none_as_default_value = false)]
-struct NewMessageRow {
-    message: String,
-    actor: &'static str,
-    neptun_user_id: i32,
-    chat_conversation_id: i32,
-    created_at: SqliteTime,
-    updated_at: SqliteTime,
-}
-
-fn new_message_rows(
-    owner: UserId,
-    chat: ChatId,
-    now: SqliteTime,
-    batch: &MessageBatch,
-) -> Vec<NewMessageRow> {
-    batch
-        .messages()
-        .iter()
-        .map(|m| NewMessageRow {
-            message: m.text.as_str().to_owned(),
-            actor: m.actor.as_str(),
-            neptun_user_id: owner.get(),
-            chat_conversation_id: chat.get(),
-            created_at: now,
-            updated_at: now,
-        })
-        .collect()
-}
-
-/// Moves the chat's `updated_at` to `now` if the chat is the owner's, then inserts the rows;
-/// `None` when there is no such chat. Runs inside the caller's transaction.
-fn append(
-    conn: &mut SqliteConnection,
-    owner: UserId,
-    chat: ChatId,
-    now: SqliteTime,
-    rows: &[NewMessageRow],
-) -> QueryResult<Option<Vec<MessageRow>>> {
-    let updated = diesel::update(
-        chat_conversation::table
-            .filter(chat_conversation::id.eq(chat.get()))
-            .filter(chat_conversation::neptun_user_id.eq(owner.get())),
-    )
-    .set(chat_conversation::updated_at.eq(now))
-    .execute(conn)?;
-    if updated == 0 {
-        return Ok(None);
-    }
-    diesel::insert_into(chat_conversation_message::table)
-        .values(rows)
-        .returning(message_columns!(chat_conversation_message))
-        .get_results(conn)
-        .map(Some)
 }
 
 /// Whether `chat` exists and is `owner`'s (inside the caller's transaction).
@@ -430,30 +370,5 @@ impl ChatStore for SqliteStore {
         self.write(move |conn| purge(conn, ttl))
             .await?
             .map_err(failure)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use chat_domain::{Actor, MessageLimits, MessageText, NewMessage};
-    use diesel::sqlite::Sqlite;
-
-    use super::*;
-
-    #[test]
-    fn a_batch_is_one_multi_row_insert() {
-        let limits = MessageLimits::default();
-        let message = |t: &str| NewMessage {
-            text: MessageText::new(t.into(), &limits).unwrap(),
-            actor: Actor::User,
-        };
-        let batch =
-            MessageBatch::new(vec![message("a"), message("b"), message("c")], &limits).unwrap();
-        let (user, chat) = (UserId::new(1).unwrap(), ChatId::new(2).unwrap());
-        let rows = new_message_rows(user, chat, now(), &batch);
-        let insert = diesel::insert_into(chat_conversation_message::table).values(&rows);
-        let sql = diesel::debug_query::<Sqlite, _>(&insert).to_string();
-        assert_eq!(sql.matches("INSERT INTO").count(), 1, "{sql}");
-        assert_eq!(sql.matches("(?, ?, ?, ?, ?, ?)").count(), 3, "{sql}");
     }
 }
