@@ -1,24 +1,41 @@
-//! Hand-written SQL that is prepared once per connection. diesel's `sql_query` marks itself
-//! unsafe to cache, because its text may be built at run time and would grow the cache without
-//! bound; so on PostgreSQL every use parsed and planned it anew, in a round trip of its own.
-//! The service's texts are constants: [`prepared`] vouches for that, and the connection's
-//! statement cache then keys the statement by its text and bind types like any query the DSL
-//! builds. `database.statement_cache = false` still turns all caching off.
+//! Statements prepared once per connection. diesel's `sql_query` and `dsl::sql` mark
+//! themselves unsafe to cache, because their text may be built at run time and would grow the
+//! cache without bound; so on PostgreSQL every use parsed and planned them anew, in a round
+//! trip of its own. The service's texts are constants, or one of a bounded set
+//! ([`prepared_if`]): [`prepared`] vouches for that, and the connection's statement cache then
+//! keys the statement by its text and bind types like any query the DSL builds.
+//! `database.statement_cache = false` still turns all caching off.
 
 use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::result::QueryResult;
 
-/// A `sql_query` (with its binds) whose text is a constant of the service.
+/// A query whose text is one of a few fixed ones, prepared once per connection (or, with
+/// `cache` false, parsed and planned for this one use).
 #[derive(Debug, Clone)]
 #[must_use = "a statement runs only when loaded or executed"]
-pub struct Prepared<Q>(Q);
+pub struct Prepared<Q> {
+    query: Q,
+    cache: bool,
+}
 
 /// Marks `query` as safe to prepare once per connection. Only for fixed texts: a text built
 /// from input would make a cache entry per distinct text.
 pub fn prepared<Q>(query: Q) -> Prepared<Q> {
-    Prepared(query)
+    prepared_if(true, query)
 }
+
+/// [`prepared`] when `cache`, else never cached. For a query whose text varies with the
+/// request among a bounded set: `cache` keeps the set each connection prepares small.
+pub fn prepared_if<Q>(cache: bool, query: Q) -> Prepared<Q> {
+    Prepared { query, cache }
+}
+
+/// A chat list ordered by at most this many `order_by` pairs is prepared once per connection
+/// (the default order has two): 90 orders, with and without a cursor. Longer orders (up to
+/// 5! x 2^5 of them) are planned per use, so no client can make a connection hold thousands
+/// of prepared statements.
+pub const CACHED_ORDER_KEYS: usize = 2;
 
 impl<Q, DB> QueryFragment<DB> for Prepared<Q>
 where
@@ -26,11 +43,11 @@ where
     Q: QueryFragment<DB>,
 {
     fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        self.0.walk_ast(out)
+        self.query.walk_ast(out)
     }
 
     fn is_safe_to_cache_prepared(&self, _backend: &DB) -> QueryResult<bool> {
-        Ok(true)
+        Ok(self.cache)
     }
 }
 

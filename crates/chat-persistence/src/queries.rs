@@ -18,8 +18,11 @@ macro_rules! chats_page_query {
                 $schema, $db, $time, order, cursor
             ));
         }
-        $crate::queries::chats_in_order!($schema, q, order)
-            .limit(i64::try_from($limit).unwrap_or(i64::MAX))
+        $crate::prepared::prepared_if(
+            order.keys().len() <= $crate::prepared::CACHED_ORDER_KEYS,
+            $crate::queries::chats_in_order!($schema, q, order)
+                .limit(i64::try_from($limit).unwrap_or(i64::MAX)),
+        )
     }};
 }
 
@@ -278,3 +281,63 @@ pub(crate) use {
     delete_chosen, get_chat, insert_chat, insert_user, messages_page_query, model_text, owned_chat,
     rename_chat,
 };
+
+#[cfg(test)]
+mod tests {
+    use chat_domain::{
+        Chat, ChatCursor, ChatId, ChatOrder, Direction, MessageId, MessageListQuery, PageLimit,
+        UserId,
+    };
+    use chrono::{DateTime, Utc};
+    use diesel::pg::Pg;
+    use diesel::prelude::*;
+    use diesel::query_builder::QueryFragment;
+
+    fn same(t: DateTime<Utc>) -> DateTime<Utc> {
+        t
+    }
+
+    fn cached(query: &impl QueryFragment<Pg>) -> bool {
+        query.is_safe_to_cache_prepared(&Pg).unwrap()
+    }
+
+    /// Reading a chat, a page of its messages and a page of chats (in the default order, after
+    /// a cursor or not) are prepared once per connection, not parsed and planned each time.
+    #[test]
+    fn the_hot_reads_are_prepared_once_per_connection() {
+        let (owner, chat) = (UserId::new(1).unwrap(), ChatId::new(2).unwrap());
+        let page = MessageListQuery {
+            after: Some(MessageId::new(3)),
+            before: None,
+            direction: Direction::Desc,
+            limit: PageLimit::new(10, 100).unwrap(),
+        };
+        assert!(cached(&messages_page_query!(postgres, Pg, chat, &page, 10)));
+        assert!(cached(&get_chat!(postgres, owner, chat)));
+        let order = ChatOrder::default();
+        let row = Chat {
+            id: chat,
+            owner,
+            name: "n".into(),
+            model: "m".into(),
+            created_at: DateTime::UNIX_EPOCH,
+            updated_at: DateTime::UNIX_EPOCH,
+        };
+        let cursor = ChatCursor::after(&row, &order);
+        for after in [None, Some(&cursor)] {
+            assert!(cached(&chats_page_query!(
+                postgres, Pg, same, owner, &order, after, 10
+            )));
+        }
+    }
+
+    /// Orders of many pairs are planned per use, so the prepared statements a connection holds
+    /// stay few whatever orders clients ask for.
+    #[test]
+    fn long_chat_orders_are_not_cached() {
+        let owner = UserId::new(1).unwrap();
+        let order: ChatOrder = "name:asc,created_at:desc,updated_at:asc".parse().unwrap();
+        let query = chats_page_query!(postgres, Pg, same, owner, &order, None, 10);
+        assert!(!cached(&query));
+    }
+}

@@ -5,19 +5,44 @@
 use anyhow::Context as _;
 use chat_domain::{Actor, Chat, ChatError, ChatId, ChatMessage, MessageId, StoreFailure, UserId};
 use chrono::{DateTime, Utc};
+use diesel::backend::Backend;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression};
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, QueryFragment};
 use diesel::sql_types::{Integer, Text, Timestamptz};
 
 /// A timestamp column as it is read, ordered and compared: a NULL (rows the app wrote long
 /// ago) reads as the Unix epoch, so it never fails a read and sorts as the oldest.
 macro_rules! stamp {
     ($t:ident :: $col:ident) => {
-        diesel::dsl::sql::<diesel::dsl::SqlTypeOf<$t::$col>>(concat!(
-            "COALESCE(",
-            stringify!($col),
-            ", '1970-01-01 00:00:00.000+00:00')"
-        ))
+        $crate::rows::Stamp($t::$col)
     };
+}
+
+/// `COALESCE(column, epoch)` (see [`stamp!`]). A fragment of fixed text rather than
+/// `diesel::dsl::sql`, which diesel must assume varies: a query reading it would then be
+/// parsed and planned anew on every use instead of prepared once per connection.
+#[derive(Debug, Clone, Copy, diesel::query_builder::QueryId, diesel::expression::ValidGrouping)]
+pub struct Stamp<C>(pub C);
+
+impl<C: Expression> Expression for Stamp<C> {
+    type SqlType = C::SqlType;
+}
+
+impl<C: QueryFragment<DB>, DB: Backend> QueryFragment<DB> for Stamp<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql("COALESCE(");
+        self.0.walk_ast(out.reborrow())?;
+        out.push_sql(", '1970-01-01 00:00:00.000+00:00')");
+        Ok(())
+    }
+}
+
+impl<C: AppearsOnTable<QS>, QS> AppearsOnTable<QS> for Stamp<C> where Self: Expression {}
+
+impl<C: SelectableExpression<QS>, QS> SelectableExpression<QS> for Stamp<C> where
+    Self: AppearsOnTable<QS>
+{
 }
 
 /// Columns in the order of `MessageRow`'s fields.
