@@ -3,9 +3,12 @@
 //! the messages it sent, in its order; a request for a chat that is not its caller's is a 404
 //! and stores nothing, without failing the requests grouped with it.
 
+use std::time::Duration;
+
+use diesel_async::SimpleAsyncConnection as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, TestApp, TestConn, spawn_app_with};
 
 const ROUNDS: usize = 12;
 
@@ -125,3 +128,67 @@ async fn concurrent_appends_each_get_their_own_messages_back(backend: Backend) {
 }
 
 crate::on_both_backends!(concurrent_appends_each_get_their_own_messages_back);
+
+/// One append statement runs at a time; one that waits on a locked chat gives up its turn, so
+/// the appends to other chats go on while the lock is held.
+#[tokio::test]
+async fn an_append_waiting_on_a_locked_chat_does_not_hold_up_other_chats() {
+    let app = spawn_app_with(Backend::Postgres, &[]).await;
+    let (locked_user, locked_chat) = app.seed_user_and_chat().await;
+    let other_user = app.seed_user("other@example.com").await;
+    let other_chat = app.seed_chat(other_user, "free").await;
+    let hi = json!({"message": "hi", "actor": "user"});
+    let mut locker = app.db.conn().await;
+    let TestConn::Postgres(locker) = &mut locker else {
+        unreachable!("a PostgreSQL test")
+    };
+    locker
+        .batch_execute(&format!(
+            "BEGIN; SELECT id FROM chat_conversation WHERE id = {locked_chat} FOR UPDATE"
+        ))
+        .await
+        .unwrap();
+    let waiting = tokio::spawn({
+        let (client, url) = (
+            app.client.clone(),
+            app.messages_url(locked_user, locked_chat),
+        );
+        let (session, body) = (app.session(locked_user), hi.to_string());
+        async move {
+            let res = client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("cookie", format!("neptun-session={session}"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            res.status()
+        }
+    });
+    app.wait_for_postgres(
+        &format!(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
+             AND application_name = 'chat-service' AND wait_event_type = 'Lock'",
+            app.db.postgres_name()
+        ),
+        |n| n >= 1,
+    )
+    .await;
+
+    // Well before the lock is released (or the statement times out, 10 s).
+    let session = app.session(other_user);
+    for _ in 0..2 {
+        let other = app.post_messages(other_user, other_chat, &session, &hi);
+        let other = tokio::time::timeout(Duration::from_secs(3), other)
+            .await
+            .expect("an append to another chat waited for the locked one");
+        assert_eq!(other.status(), 200);
+    }
+    assert!(!waiting.is_finished());
+
+    locker.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(waiting.await.unwrap(), 200);
+    assert_eq!(app.messages(locked_chat).await.len(), 1);
+    assert_eq!(app.messages(other_chat).await.len(), 2);
+}
