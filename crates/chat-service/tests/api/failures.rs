@@ -115,46 +115,11 @@ async fn no_free_connection_in_time_is_503_and_the_waiting_request_still_lands()
     let session = app.session(user);
     let hi = json!({"message": "hi", "actor": "user"});
     // Hold the chat's row, so the first request keeps the pool's only connection while it waits.
-    let mut locker = app.db.conn().await;
-    let TestConn::Postgres(locker) = &mut locker else {
-        unreachable!("a PostgreSQL test")
-    };
-    locker
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"
-        ))
-        .await
-        .unwrap();
+    let mut locker = app.lock_chat(chat).await;
 
-    let first = tokio::spawn({
-        let (url, session, body) = (
-            app.messages_url(user, chat),
-            session.clone(),
-            hi.to_string(),
-        );
-        let client = app.client.clone();
-        async move {
-            client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("cookie", format!("neptun-session={session}"))
-                .body(body)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
-    });
+    let first = app.spawn_post_messages(user, chat, &session, &hi);
     // Until the first request waits for the row, holding the pool's only connection.
-    app.wait_for_postgres(
-        &format!(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
-             AND application_name = 'chat-service' AND wait_event_type = 'Lock'",
-            app.db.postgres_name()
-        ),
-        |n| n >= 1,
-    )
-    .await;
+    app.wait_for_a_lock_wait().await;
     let second = app.post_messages(user, chat, &session, &hi).await;
     assert_eq!(second.headers()["retry-after"], "1");
     assert_error(second, 503, "Service Unavailable.").await;

@@ -8,39 +8,7 @@ use std::time::Duration;
 use chat_domain::{ChatId, UserId};
 use diesel_async::SimpleAsyncConnection as _;
 
-use crate::helpers::{Backend, TestApp, TestConn, assert_error, spawn_app_with};
-
-impl TestApp {
-    /// A connection of the test's that holds `chat`'s row lock until it commits.
-    async fn lock_chat(&self, chat: i32) -> diesel_async::AsyncPgConnection {
-        let TestConn::Postgres(mut locker) = self.db.conn().await else {
-            panic!("a PostgreSQL test")
-        };
-        locker
-            .batch_execute(&format!(
-                "BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"
-            ))
-            .await
-            .unwrap();
-        locker
-    }
-
-    /// `pg_stat_activity` of the service's connections, filtered by `condition`.
-    fn service_backends(&self, condition: &str) -> String {
-        format!(
-            "FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'chat-service' \
-             AND {condition}",
-            self.db.postgres_name()
-        )
-    }
-
-    /// Until a request of the service's waits for a row lock.
-    async fn wait_for_a_lock_wait(&self) {
-        let waiting = self.service_backends("wait_event_type = 'Lock'");
-        self.wait_for_postgres(&format!("SELECT count(*) AS n {waiting}"), |n| n >= 1)
-            .await;
-    }
-}
+use crate::helpers::{Backend, assert_error, spawn_app_with};
 
 const HI: &str = r#"{"message": "hi", "actor": "user"}"#;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use diesel_async::SimpleAsyncConnection as _;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestConn, spawn_app_with};
+use crate::helpers::{Backend, TestApp, spawn_app_with};
 
 const ROUNDS: usize = 12;
 
@@ -138,43 +138,9 @@ async fn an_append_waiting_on_a_locked_chat_does_not_hold_up_other_chats() {
     let other_user = app.seed_user("other@example.com").await;
     let other_chat = app.seed_chat(other_user, "free").await;
     let hi = json!({"message": "hi", "actor": "user"});
-    let mut locker = app.db.conn().await;
-    let TestConn::Postgres(locker) = &mut locker else {
-        unreachable!("a PostgreSQL test")
-    };
-    locker
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM chat_conversation WHERE id = {locked_chat} FOR UPDATE"
-        ))
-        .await
-        .unwrap();
-    let waiting = tokio::spawn({
-        let (client, url) = (
-            app.client.clone(),
-            app.messages_url(locked_user, locked_chat),
-        );
-        let (session, body) = (app.session(locked_user), hi.to_string());
-        async move {
-            let res = client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("cookie", format!("neptun-session={session}"))
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-            res.status()
-        }
-    });
-    app.wait_for_postgres(
-        &format!(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
-             AND application_name = 'chat-service' AND wait_event_type = 'Lock'",
-            app.db.postgres_name()
-        ),
-        |n| n >= 1,
-    )
-    .await;
+    let mut locker = app.lock_chat(locked_chat).await;
+    let waiting = app.spawn_post_messages(locked_user, locked_chat, &app.session(locked_user), &hi);
+    app.wait_for_a_lock_wait().await;
 
     // Well before the lock is released (or the statement times out, 10 s).
     let session = app.session(other_user);

@@ -406,6 +406,36 @@ impl TestApp {
         panic!("the database never reached the state: {count_sql}");
     }
 
+    /// A connection of the test's that holds `chat`'s row lock until it commits.
+    pub async fn lock_chat(&self, chat: i32) -> diesel_async::AsyncPgConnection {
+        let TestConn::Postgres(mut locker) = self.db.conn().await else {
+            panic!("a PostgreSQL test")
+        };
+        locker
+            .batch_execute(&format!(
+                "BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"
+            ))
+            .await
+            .unwrap();
+        locker
+    }
+
+    /// `pg_stat_activity` of the service's connections, filtered by `condition`.
+    pub fn service_backends(&self, condition: &str) -> String {
+        format!(
+            "FROM pg_stat_activity WHERE datname = '{}' AND application_name = 'chat-service' \
+             AND {condition}",
+            self.db.postgres_name()
+        )
+    }
+
+    /// Until a request of the service's waits for a row lock.
+    pub async fn wait_for_a_lock_wait(&self) {
+        let waiting = self.service_backends("wait_event_type = 'Lock'");
+        self.wait_for_postgres(&format!("SELECT count(*) AS n {waiting}"), |n| n >= 1)
+            .await;
+    }
+
     /// Makes the database fail any insert of a message whose text is `text`, as a fault would.
     pub async fn fail_inserts_of(&self, text: &str) {
         let text = quoted(text);
@@ -490,6 +520,27 @@ impl TestApp {
             req = req.header(CONTENT_TYPE, content_type);
         }
         req.send().await.expect("sending the request")
+    }
+
+    /// Posts `body` to `chat`'s messages on a task of its own, for a request that will wait (on
+    /// a lock, say) while the test goes on; the task ends with its status.
+    pub fn spawn_post_messages(
+        &self,
+        user: i32,
+        chat: i32,
+        session: &str,
+        body: &Value,
+    ) -> tokio::task::JoinHandle<u16> {
+        let request = self
+            .client
+            .post(self.messages_url(user, chat))
+            .header(CONTENT_TYPE, "application/json")
+            .header(COOKIE, format!("neptun-session={session}"))
+            .body(body.to_string());
+        tokio::spawn(async move {
+            let res = request.send().await.expect("sending the request");
+            res.status().as_u16()
+        })
     }
 
     /// Sends `method` to `path` (under the app's address) with the session cookie and, if

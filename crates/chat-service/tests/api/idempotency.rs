@@ -6,7 +6,7 @@ use diesel_async::SimpleAsyncConnection as _;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, TestApp, TestConn, assert_error, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, assert_error, spawn_app, spawn_app_with};
 
 const KEY: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
@@ -275,30 +275,13 @@ crate::on_both_backends!(
 async fn a_retry_while_the_first_request_runs_is_409_then_replays() {
     let app = spawn_app(Backend::Postgres).await;
     let (user, chat) = app.seed_user_and_chat().await;
-    let mut locker = app.db.conn().await;
-    let TestConn::Postgres(locker) = &mut locker else {
-        unreachable!("a PostgreSQL test")
-    };
-    locker
-        .batch_execute(&format!(
-            "BEGIN; SELECT id FROM chat_conversation WHERE id = {chat} FOR UPDATE"
-        ))
-        .await
-        .unwrap();
+    let mut locker = app.lock_chat(chat).await;
     let first = {
         let app = &app;
         async move { answer(app.post_keyed(user, chat, "slow", BATCH).await).await }
     };
     let retry = async {
-        app.wait_for_postgres(
-            &format!(
-                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{}' \
-                 AND application_name = 'chat-service' AND wait_event_type = 'Lock'",
-                app.db.postgres_name()
-            ),
-            |n| n >= 1,
-        )
-        .await;
+        app.wait_for_a_lock_wait().await;
         let res = app.post_keyed(user, chat, "slow", BATCH).await;
         assert_eq!(res.headers()["retry-after"], "1");
         assert_error(
