@@ -131,6 +131,13 @@ impl TestDb {
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres { .. } => Backend::Postgres,
+            Self::Sqlite { .. } => Backend::Sqlite,
+        }
+    }
+
     /// The PostgreSQL database's name (for `pg_stat_activity` and the like).
     pub fn postgres_name(&self) -> &str {
         match self {
@@ -239,8 +246,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 /// Starts the app on `backend` with configuration variables on top of `config/test.toml`
 /// (`APP__...`, `DATABASE_URL`, `NUXT_SESSION_PASSWORD`).
 pub async fn spawn_app_with(backend: Backend, vars: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(TestDb::create(backend).await, vars).await
+}
+
+/// [`spawn_app_with`] on a database the test made (to reach it some other way than its URL).
+pub async fn spawn_app_on(db: TestDb, vars: &[(&str, &str)]) -> TestApp {
     init_logs();
-    let db = TestDb::create(backend).await;
+    let backend = db.backend();
     let mut env: HashMap<String, String> = vars
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -19,6 +19,8 @@ mod messages;
 mod operations;
 mod pgbouncer;
 mod reading;
+mod round_trips;
 mod route_params;
 mod tls;
 mod waits;
+mod wire;
