@@ -51,6 +51,25 @@ fn log_start(settings: &Settings, app: &Application) {
     );
 }
 
+/// Serves until stopped.
+async fn serve(settings: &Settings) -> anyhow::Result<()> {
+    raise_open_file_limit();
+    let app = Application::build(settings).await?;
+    log_start(settings, &app);
+    // The first run in development seeds a demo and says how to use it.
+    if settings.env == AppEnv::Development
+        && let Some(curl) = demo::seed_if_empty(&app.service(), settings, app.port()).await?
+    {
+        // Not println!: a closed stdout must not stop the server.
+        let _ = writeln!(
+            std::io::stdout(),
+            "\nThe database was empty: a demo user and chat were created. \
+             Post a message with:\n\n{curl}\n"
+        );
+    }
+    Ok(app.run_until_stopped().await?)
+}
+
 /// Runs one command; what it prints for the user goes to stdout, logs to stderr.
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     for variable in &settings.unknown_variables {
@@ -58,24 +77,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
     }
     tracing::debug!(files = ?settings.files, "configuration read");
     match command {
-        Command::Serve => {
-            raise_open_file_limit();
-            let app = Application::build(&settings).await?;
-            log_start(&settings, &app);
-            // The first run in development seeds a demo and says how to use it.
-            if settings.env == AppEnv::Development
-                && let Some(curl) =
-                    demo::seed_if_empty(&app.service(), &settings, app.port()).await?
-            {
-                // Not println!: a closed stdout must not stop the server.
-                let _ = writeln!(
-                    std::io::stdout(),
-                    "\nThe database was empty: a demo user and chat were created. \
-                     Post a message with:\n\n{curl}\n"
-                );
-            }
-            app.run_until_stopped().await?;
-        }
+        Command::Serve => serve(&settings).await?,
         Command::Migrate { revert: false } => {
             let store = Store::new(settings.database()?)?;
             let applied = migrate(&store).await?;

@@ -257,35 +257,11 @@ impl Settings {
             .url
             .clone()
             .filter(|u| !u.expose_secret().is_empty());
-        let password = raw
-            .session
-            .password
-            .clone()
-            .filter(|p| !p.expose_secret().is_empty());
-        let Some(password) = password else {
-            bail!(
-                "session.password is not set: set NUXT_SESSION_PASSWORD (or APP__SESSION__PASSWORD) \
-                 to the app's session password ({MIN_PASSWORD_LEN}+ characters)"
-            );
-        };
-        let session_password = Password::new(password).with_context(|| {
-            format!("session.password must be at least {MIN_PASSWORD_LEN} characters")
-        })?;
+        check_bounds(&raw)?;
+        let session_password = session_password(&raw)?;
         let previous_passwords = previous_passwords(raw.session.previous_passwords)?;
-        if raw.server.head_timeout_ms == 0 || raw.server.body_timeout_ms == 0 {
-            bail!("server.head_timeout_ms and server.body_timeout_ms must be at least 1");
-        }
-        if raw.database.pool_size == 0 {
-            bail!("database.pool_size must be at least 1");
-        }
-        if raw.limits.max_body_bytes == 0 {
-            bail!("limits.max_body_bytes must be at least 1");
-        }
         let limits = MessageLimits::new(raw.limits.max_message_chars, raw.limits.max_batch)?;
         let body_timeout = Duration::from_millis(raw.server.body_timeout_ms);
-        if raw.idempotency.ttl.is_zero() || raw.idempotency.purge_interval.is_zero() {
-            bail!("idempotency.ttl and idempotency.purge_interval must be longer than 0s");
-        }
         Ok(Self {
             env,
             database: url.map(|url| StoreSettings {
@@ -332,6 +308,40 @@ fn previous_passwords(raw: Vec<SecretString>) -> anyhow::Result<Vec<Password>> {
             })
         })
         .collect()
+}
+
+/// The app's session password, which must be set.
+fn session_password(raw: &RawSettings) -> anyhow::Result<Password> {
+    let password = raw
+        .session
+        .password
+        .clone()
+        .filter(|p| !p.expose_secret().is_empty());
+    let Some(password) = password else {
+        bail!(
+            "session.password is not set: set NUXT_SESSION_PASSWORD (or APP__SESSION__PASSWORD) \
+             to the app's session password ({MIN_PASSWORD_LEN}+ characters)"
+        );
+    };
+    Password::new(password)
+        .with_context(|| format!("session.password must be at least {MIN_PASSWORD_LEN} characters"))
+}
+
+/// The settings that must not be zero.
+fn check_bounds(raw: &RawSettings) -> anyhow::Result<()> {
+    if raw.server.head_timeout_ms == 0 || raw.server.body_timeout_ms == 0 {
+        bail!("server.head_timeout_ms and server.body_timeout_ms must be at least 1");
+    }
+    if raw.database.pool_size == 0 {
+        bail!("database.pool_size must be at least 1");
+    }
+    if raw.limits.max_body_bytes == 0 {
+        bail!("limits.max_body_bytes must be at least 1");
+    }
+    if raw.idempotency.ttl.is_zero() || raw.idempotency.purge_interval.is_zero() {
+        bail!("idempotency.ttl and idempotency.purge_interval must be longer than 0s");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
