@@ -242,10 +242,15 @@ async fn all_chats(app: &TestApp, order_by: &str) -> Vec<i64> {
 async fn every_route_works_on_the_apps_column_shapes() {
     let (db, _conn) = adopted_app_database().await;
     let app = spawn_app_with(Backend::Postgres, &[("APP__DATABASE__URL", db.url())]).await;
-    let messages = "/api/users/1/chats/1/messages";
+    messages_work_on_the_apps_columns(&app).await;
+    chats_work_on_the_apps_columns(&app).await;
+    users_and_models_are_the_apps(&app, db.url()).await;
+}
 
-    // Integer ids, enum actors, NULL timestamps (read as the Unix epoch), the whole chat.
-    let chat = call(&app, Method::GET, messages, None).await;
+/// Integer ids, enum actors, NULL timestamps (read as the Unix epoch), the whole chat.
+async fn messages_work_on_the_apps_columns(app: &TestApp) {
+    let messages = "/api/users/1/chats/1/messages";
+    let chat = call(app, Method::GET, messages, None).await;
     let all = chat["chatMessages"].as_array().unwrap();
     assert_eq!(all.len(), 150);
     assert_eq!(all[9]["created_at"], "1970-01-01T00:00:00.000Z");
@@ -253,60 +258,46 @@ async fn every_route_works_on_the_apps_column_shapes() {
 
     let batch = json!({"messages": [{"content": "be brief", "role": "system"},
                                     {"content": "hi", "role": "user"}]});
-    let posted = call(&app, Method::POST, messages, Some(batch)).await;
+    let posted = call(app, Method::POST, messages, Some(batch)).await;
     assert_eq!(posted["chatMessages"][0]["actor"], "system");
-    let removed = call(&app, Method::DELETE, &format!("{messages}/last"), None).await;
+    let removed = call(app, Method::DELETE, &format!("{messages}/last"), None).await;
     assert_eq!(removed["chatMessages"].as_array().unwrap().len(), 3);
+}
 
-    // Chats with enum models and NULL timestamps, in any order, paged without loss.
-    let listed = call(&app, Method::GET, "/api/users/1/chats", None).await;
+/// Chats with enum models and NULL timestamps, in any order, paged without loss; and written.
+async fn chats_work_on_the_apps_columns(app: &TestApp) {
+    let listed = call(app, Method::GET, "/api/users/1/chats", None).await;
     assert_eq!(listed["chats"].as_array().unwrap().len(), 60);
     for order_by in [
         "updated_at:asc,name:desc",
         "model:asc,created_at:desc",
         "name:asc",
     ] {
-        let mut ids = all_chats(&app, order_by).await;
+        let mut ids = all_chats(app, order_by).await;
         ids.sort_unstable();
         assert_eq!(ids, (1..=60).collect::<Vec<_>>(), "{order_by}");
     }
 
     let model = "openrouter/deepseek-chat";
-    let created = call(
-        &app,
-        Method::POST,
-        "/api/users/1/chats",
-        Some(json!({"name": "new", "model": model})),
-    )
-    .await;
+    let new_chat = json!({"name": "new", "model": model});
+    let created = call(app, Method::POST, "/api/users/1/chats", Some(new_chat)).await;
     assert_eq!(created["chat"]["model"], model);
-    let id = created["chat"]["id"].as_i64().unwrap();
-    let renamed = call(
-        &app,
-        Method::PATCH,
-        &format!("/api/users/1/chats/{id}"),
-        Some(json!({"name": "renamed"})),
-    )
-    .await;
+    let chat = format!(
+        "/api/users/1/chats/{}",
+        created["chat"]["id"].as_i64().unwrap()
+    );
+    let renamed = call(app, Method::PATCH, &chat, Some(json!({"name": "renamed"}))).await;
     assert_eq!(renamed["chat"]["name"], "renamed");
-    call(
-        &app,
-        Method::DELETE,
-        &format!("/api/users/1/chats/{id}"),
-        None,
-    )
-    .await;
-    let deleted = call(
-        &app,
-        Method::DELETE,
-        "/api/users/1/chats",
-        Some(json!({"chat_ids": [59, 60]})),
-    )
-    .await;
+    call(app, Method::DELETE, &chat, None).await;
+    let two = json!({"chat_ids": [59, 60]});
+    let deleted = call(app, Method::DELETE, "/api/users/1/chats", Some(two)).await;
     assert_eq!(deleted["deleted"], 2);
+}
 
-    // Users are the app's: the CLI refuses to write a plain e-mail among encrypted ones.
-    let out = chat_service(db.url(), &["users", "create", "--email", "new@example.com"]);
+/// The CLI refuses to write a plain e-mail among the app's encrypted ones, and a model the
+/// app's enum does not have is a 400 that lists the values it has.
+async fn users_and_models_are_the_apps(app: &TestApp, url: &str) {
+    let out = chat_service(url, &["users", "create", "--email", "new@example.com"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -314,7 +305,6 @@ async fn every_route_works_on_the_apps_column_shapes() {
         "{stderr}"
     );
 
-    // A model the app's enum does not have: 400 with the values it has.
     let res = app
         .call(
             Method::POST,

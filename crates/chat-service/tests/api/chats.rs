@@ -418,21 +418,14 @@ pub async fn bulk_delete_touches_only_the_callers_chats(backend: Backend) {
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"deleted": 0}));
 }
 
-/// Every route, tried by another user: 403 on their path, 404 for their chat on one's own.
-pub async fn no_route_reaches_another_users_chat(backend: Backend) {
-    let app = spawn_app(backend).await;
-    let (alice, alice_chat) = app.seed_user_and_chat().await;
-    let (bob, _) = app.seed_user_and_chat().await;
+/// A route under `/api/users/{user}`: its method, its path below the user, its body.
+type Route = (Method, String, Option<Value>);
+
+/// Every route under a user: the first three are the user's chat list's, the rest name `chat`.
+fn every_route(chat: i32) -> Vec<Route> {
     let hi = json!({"message": "hi", "actor": "user"});
-    assert_eq!(
-        app.post_messages(alice, alice_chat, &app.session(alice), &hi)
-            .await
-            .status(),
-        200
-    );
-    let bob_session = app.session(bob);
-    let rename = json!({"name": "mine now"});
-    let routes: Vec<(Method, String, Option<Value>)> = vec![
+    let chat_path = |tail: &str| format!("/chats/{chat}{tail}");
+    vec![
         (Method::GET, "/chats".into(), None),
         (
             Method::POST,
@@ -442,50 +435,54 @@ pub async fn no_route_reaches_another_users_chat(backend: Backend) {
         (
             Method::DELETE,
             "/chats".into(),
-            Some(json!({"chat_ids": [alice_chat]})),
+            Some(json!({"chat_ids": [chat]})),
         ),
-        (Method::GET, format!("/chats/{alice_chat}"), None),
+        (Method::GET, chat_path(""), None),
         (
             Method::PATCH,
-            format!("/chats/{alice_chat}"),
-            Some(rename.clone()),
+            chat_path(""),
+            Some(json!({"name": "mine now"})),
         ),
-        (Method::DELETE, format!("/chats/{alice_chat}"), None),
-        (Method::GET, format!("/chats/{alice_chat}/messages"), None),
-        (
-            Method::POST,
-            format!("/chats/{alice_chat}/messages"),
-            Some(hi.clone()),
-        ),
-        (
-            Method::DELETE,
-            format!("/chats/{alice_chat}/messages/last"),
-            None,
-        ),
-    ];
-    for (method, route, body) in &routes {
+        (Method::DELETE, chat_path(""), None),
+        (Method::GET, chat_path("/messages"), None),
+        (Method::POST, chat_path("/messages"), Some(hi)),
+        (Method::DELETE, chat_path("/messages/last"), None),
+    ]
+}
+
+/// Calls each of `routes` under `user` with `session`; each must fail with `status` and `message`.
+async fn refused_everywhere(
+    app: &TestApp,
+    routes: &[Route],
+    user: i32,
+    session: &str,
+    (status, message): (u16, &str),
+) {
+    for (method, route, body) in routes {
+        let path = format!("/api/users/{user}{route}");
         let res = app
-            .call(
-                method.clone(),
-                &format!("/api/users/{alice}{route}"),
-                &bob_session,
-                body.as_ref(),
-            )
+            .call(method.clone(), &path, session, body.as_ref())
             .await;
-        assert_error(res, 403, "Forbidden.").await;
+        assert_error(res, status, message).await;
     }
+}
+
+/// Every route, tried by another user: 403 on their path, 404 for their chat on one's own.
+pub async fn no_route_reaches_another_users_chat(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (alice, alice_chat) = app.seed_user_and_chat().await;
+    let (bob, _) = app.seed_user_and_chat().await;
+    let hi = json!({"message": "hi", "actor": "user"});
+    let posted = app
+        .post_messages(alice, alice_chat, &app.session(alice), &hi)
+        .await;
+    assert_eq!(posted.status(), 200);
+    let bob_session = app.session(bob);
+    let routes = every_route(alice_chat);
+    refused_everywhere(&app, &routes, alice, &bob_session, (403, "Forbidden.")).await;
     // On bob's own path, alice's chat does not exist for him.
-    for (method, route, body) in routes.iter().skip(3) {
-        let res = app
-            .call(
-                method.clone(),
-                &format!("/api/users/{bob}{route}"),
-                &bob_session,
-                body.as_ref(),
-            )
-            .await;
-        assert_error(res, 404, "Not Found. Chat not found.").await;
-    }
+    let not_found = (404, "Not Found. Chat not found.");
+    refused_everywhere(&app, &routes[3..], bob, &bob_session, not_found).await;
     let res = app
         .call(
             Method::DELETE,
@@ -496,31 +493,15 @@ pub async fn no_route_reaches_another_users_chat(backend: Backend) {
         .await;
     assert_eq!(res.json::<Value>().await.unwrap(), json!({"deleted": 0}));
     // Nothing of alice's changed.
-    let chat: Value = app
-        .call(
-            Method::GET,
-            &format!("/api/users/{alice}/chats/{alice_chat}"),
-            &app.session(alice),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let path = format!("/api/users/{alice}/chats/{alice_chat}");
+    let res = app
+        .call(Method::GET, &path, &app.session(alice), None)
+        .await;
+    let chat: Value = res.json().await.unwrap();
     assert_eq!(chat["chat"]["name"], "chat");
     assert_eq!(app.messages(alice_chat).await.len(), 1);
     // And no session at all is 401 on every route.
-    for (method, route, body) in &routes {
-        let res = app
-            .call(
-                method.clone(),
-                &format!("/api/users/{alice}{route}"),
-                "nonsense",
-                body.as_ref(),
-            )
-            .await;
-        assert_error(res, 401, "Unauthorized.").await;
-    }
+    refused_everywhere(&app, &routes, alice, "nonsense", (401, "Unauthorized.")).await;
 }
 
 pub async fn a_chat_for_a_user_without_a_row_is_404(backend: Backend) {

@@ -239,6 +239,20 @@ struct Count {
     n: i64,
 }
 
+/// Whether, within 5 s, no connection of the service's is left idle inside a transaction.
+async fn no_transaction_left_open(conn: &mut AsyncPgConnection) -> bool {
+    let open = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = \
+                'chat-service' AND state LIKE 'idle in transaction%'";
+    for _ in 0..100 {
+        let count: Count = diesel::sql_query(open).get_result(conn).await.unwrap();
+        if count.n == 0 {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
+}
+
 #[tokio::test]
 async fn clients_resetting_while_the_chat_is_locked_leave_it_writable() {
     let cluster = started_cluster("resets");
@@ -275,21 +289,10 @@ async fn clients_resetting_while_the_chat_is_locked_leave_it_writable() {
     );
     locker.batch_execute("COMMIT").await.unwrap();
 
-    let open = "SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = \
-                'chat-service' AND state LIKE 'idle in transaction%'";
-    let mut settled = false;
-    for _ in 0..100 {
-        let count: Count = diesel::sql_query(open)
-            .get_result(&mut locker)
-            .await
-            .unwrap();
-        if count.n == 0 {
-            settled = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(settled, "a transaction stayed open");
+    assert!(
+        no_transaction_left_open(&mut locker).await,
+        "a transaction stayed open"
+    );
     let res = client
         .post(format!(
             "{}/api/users/{user}/chats/{chat}/messages",

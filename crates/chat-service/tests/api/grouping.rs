@@ -100,8 +100,16 @@ async fn concurrent_appends_each_get_their_own_messages_back(backend: Backend) {
     if backend == Backend::Postgres {
         assert!(grouped(&app).await, "no group of two or more formed");
     }
-    // Stored: every 200's messages once, in each writer's order; nothing of the intruder's.
-    for (_, chat) in &chats {
+    assert_stored_in_order(&app, &chats, &writers).await;
+}
+
+/// Stored: every 200's messages once, in each writer's order; nothing of the intruder's.
+async fn assert_stored_in_order(
+    app: &TestApp,
+    chats: &[(i32, i32)],
+    writers: &[(i32, i32, String)],
+) {
+    for (_, chat) in chats {
         let stored: Vec<String> = app
             .messages(*chat)
             .await

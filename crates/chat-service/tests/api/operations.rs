@@ -132,86 +132,98 @@ async fn liveness_needs_no_database_and_readiness_does() {
 #[tokio::test]
 async fn both_signals_drain_requests_in_flight() {
     for signal in ["INT", "TERM"] {
-        let dir = std::env::temp_dir().join(format!("chat-drain-{}", uuid::Uuid::new_v4()));
-        let url = format!("sqlite://{}/chat.db", dir.display());
-        let user = crate::cli::stdout_of(&crate::cli::chat_service(
-            &url,
-            &["users", "create", "--email", "d@example.com"],
-        ));
-        let chat = crate::cli::stdout_of(&crate::cli::chat_service(
-            &url,
-            &["chats", "create", "--user", &user, "--name", "drain"],
-        ));
-        let session = crate::cli::stdout_of(&crate::cli::chat_service(
-            &url,
-            &["sessions", "mint", "--user", &user],
-        ));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chat-service"))
-            .env("APP_ENV", "test")
-            .env(
-                "APP_CONFIG_DIR",
-                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
-            )
-            .env("APP__DATABASE__URL", &url)
-            .env("APP__SERVER__PORT", port.to_string())
-            .env("APP__LOG__FORMAT", "json")
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stream = None;
-        for _ in 0..100 {
-            if let Ok(s) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
-                stream = Some(s);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        let mut stream = stream.expect("the service listens");
-        let body = r#"{"message": "in flight", "actor": "user"}"#;
-        let head = format!(
-            "POST /api/users/{user}/chats/{chat}/messages HTTP/1.1\r\nHost: t\r\n\
-             Cookie: neptun-session={session}\r\nContent-Type: application/json\r\n\
-             Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).await.unwrap();
-        stream.write_all(&body.as_bytes()[..5]).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        let pid = child.id().to_string();
-        assert!(
-            Command::new("kill")
-                .args([&format!("-{signal}"), &pid])
-                .status()
-                .unwrap()
-                .success()
-        );
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        stream.write_all(&body.as_bytes()[5..]).await.unwrap();
-
-        let mut answer = vec![0; 4096];
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
-            .await
-            .unwrap()
-            .unwrap();
-        let answer = String::from_utf8_lossy(&answer[..n]);
-        assert!(answer.starts_with("HTTP/1.1 200"), "SIG{signal}: {answer}");
-        let status = child.wait().unwrap();
-        assert!(status.success(), "SIG{signal}: {status:?}");
-        let logs: Vec<String> = BufReader::new(child.stderr.take().unwrap())
-            .lines()
-            .map_while(Result::ok)
-            .collect();
-        assert!(
-            logs.last().is_some_and(|l| l.contains("\"stopped\"")),
-            "SIG{signal}: {logs:?}"
-        );
-        let _ = std::fs::remove_dir_all(&dir);
+        drains_on(signal).await;
     }
+}
+
+async fn drains_on(signal: &str) {
+    let dir = std::env::temp_dir().join(format!("chat-drain-{}", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}/chat.db", dir.display());
+    let (user, chat, session) = seed_with_cli(&url);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = spawn_service(&url, port);
+    let mut stream = connect(port).await;
+    let body = r#"{"message": "in flight", "actor": "user"}"#;
+    let head = format!(
+        "POST /api/users/{user}/chats/{chat}/messages HTTP/1.1\r\nHost: t\r\n\
+         Cookie: neptun-session={session}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body.as_bytes()[..5]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let kill = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status();
+    assert!(kill.unwrap().success());
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stream.write_all(&body.as_bytes()[5..]).await.unwrap();
+
+    let mut answer = vec![0; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut answer))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "SIG{signal}: {answer}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "SIG{signal}: {status:?}");
+    let logs: Vec<String> = BufReader::new(child.stderr.take().unwrap())
+        .lines()
+        .map_while(Result::ok)
+        .collect();
+    assert!(
+        logs.last().is_some_and(|l| l.contains("\"stopped\"")),
+        "SIG{signal}: {logs:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A user, a chat of theirs and a session for them, made by the CLI on `url`.
+fn seed_with_cli(url: &str) -> (String, String, String) {
+    use crate::cli::{chat_service, stdout_of};
+    let user = stdout_of(&chat_service(
+        url,
+        &["users", "create", "--email", "d@example.com"],
+    ));
+    let chat = stdout_of(&chat_service(
+        url,
+        &["chats", "create", "--user", &user, "--name", "drain"],
+    ));
+    let session = stdout_of(&chat_service(url, &["sessions", "mint", "--user", &user]));
+    (user, chat, session)
+}
+
+/// The service's binary serving `url` on `port`, its JSON logs on a pipe.
+fn spawn_service(url: &str, port: u16) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_chat-service"))
+        .env("APP_ENV", "test")
+        .env(
+            "APP_CONFIG_DIR",
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../config"),
+        )
+        .env("APP__DATABASE__URL", url)
+        .env("APP__SERVER__PORT", port.to_string())
+        .env("APP__LOG__FORMAT", "json")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A connection to `port`, once something listens there (within 5 s).
+async fn connect(port: u16) -> tokio::net::TcpStream {
+    for _ in 0..100 {
+        if let Ok(stream) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            return stream;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the service did not listen on {port}");
 }
 
 async fn text(url: String) -> (u16, String) {
