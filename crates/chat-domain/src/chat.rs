@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::ids::{ChatId, UserId};
+use crate::text;
 
 /// Why a name (of a chat, of a model) is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -16,9 +17,9 @@ pub enum NameError {
     ContainsNul,
 }
 
-/// The rule both names follow: trimmed, then 1 to `max` characters.
+/// The rule both names follow: trimmed (see [`text`]), then 1 to `max` characters.
 fn trimmed_name(raw: &str, max: usize) -> Result<String, NameError> {
-    let name = raw.trim();
+    let name = text::trim(raw);
     if name.contains('\0') {
         Err(NameError::ContainsNul)
     } else if name.is_empty() {
@@ -122,6 +123,12 @@ mod tests {
     fn chat_names_are_trimmed_and_bounded() {
         assert_eq!(ChatName::new("  Plans ").map(|n| n.0), Ok("Plans".into()));
         assert_eq!(ChatName::new(" \t"), Err(NameError::Blank));
+        assert_eq!(ChatName::new("\u{feff}"), Err(NameError::Blank));
+        assert_eq!(ModelName::new("\u{feff} "), Err(NameError::Blank));
+        assert_eq!(
+            ChatName::new("\u{feff}Plans").map(|n| n.0),
+            Ok("Plans".into())
+        );
         assert!(ChatName::new(&"é".repeat(200)).is_ok());
         assert_eq!(
             ChatName::new(&"é".repeat(201)),

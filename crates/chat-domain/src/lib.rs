@@ -11,6 +11,7 @@ pub mod message;
 pub mod paging;
 pub mod ports;
 pub mod service;
+pub mod text;
 pub mod user;
 
 pub use chat::{Chat, ChatName, ChatSelection, ModelName, NameError, NewChat, TooManyChats};

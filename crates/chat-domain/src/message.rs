@@ -116,7 +116,7 @@ pub struct MessageText(String);
 impl MessageText {
     pub fn new(text: String, limits: &MessageLimits) -> Result<Self, MessageTextError> {
         let mut violations = Vec::new();
-        if text.chars().all(is_js_whitespace) {
+        if crate::text::is_blank(&text) {
             violations.push(TextViolation::Blank);
         }
         // `nth` stops counting at the limit instead of walking a huge text to its end.
@@ -142,12 +142,6 @@ impl MessageText {
     pub fn into_inner(self) -> String {
         self.0
     }
-}
-
-/// White space as JavaScript's `String.prototype.trim` sees it (the app's rule): Unicode
-/// White_Space plus the byte-order mark, which Rust's `char::is_whitespace` leaves out.
-fn is_js_whitespace(c: char) -> bool {
-    c.is_whitespace() || c == '\u{feff}'
 }
 
 /// A message not stored yet.

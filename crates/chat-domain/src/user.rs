@@ -12,7 +12,7 @@ pub struct InvalidEmail(pub String);
 
 impl EmailAddress {
     pub fn new(raw: &str) -> Result<Self, InvalidEmail> {
-        let email = raw.trim();
+        let email = crate::text::trim(raw);
         if email.validate_email() {
             Ok(Self(email.to_owned()))
         } else {

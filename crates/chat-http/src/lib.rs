@@ -19,6 +19,7 @@ pub mod probes;
 pub mod query;
 mod schema;
 pub mod session;
+pub mod unread_body;
 pub mod wire;
 
 use actix_web::http::header;

@@ -65,16 +65,36 @@ pub async fn request_telemetry(
 }
 
 /// `http_requests_total` and `http_request_duration_seconds`, by method, route pattern and
-/// status. A request no route took counts under `<unmatched>`: paths would be unbounded labels.
+/// status. Every label has a bounded set of values, so no client can grow the metrics: a
+/// request no route took counts under `<unmatched>`, a method HTTP does not define as `OTHER`.
 fn record_request(method: &Method, route: Option<&str>, status: u16, started: Instant) {
     let labels = [
-        ("method", method.as_str().to_owned()),
+        ("method", method_label(method).to_owned()),
         ("route", route.unwrap_or("<unmatched>").to_owned()),
         ("status", status.to_string()),
     ];
     metrics::counter!("http_requests_total", &labels).increment(1);
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(started.elapsed().as_secs_f64());
+}
+
+/// The method as a metric label: one of the methods HTTP defines, else `OTHER`.
+pub fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::PATCH,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    KNOWN
+        .iter()
+        .find(|known| *known == method)
+        .map_or("OTHER", Method::as_str)
 }
 
 /// The request's log line: at `debug` for probes, metrics and documentation assets (a platform
@@ -197,6 +217,13 @@ mod tests {
         assert!(!is_sane_request_id("has space"));
         assert!(!is_sane_request_id("new\nline"));
         assert!(!is_sane_request_id(&"x".repeat(129)));
+    }
+
+    #[test]
+    fn method_labels_are_bounded() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        let invented = Method::from_bytes(b"MXYZ").unwrap();
+        assert_eq!(method_label(&invented), "OTHER");
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
     /// SQLite: how long a writer waits for another's lock before it is answered 503.
     pub busy_timeout: Duration,
+    /// PostgreSQL: how many appends may wait for an append statement's turn; past that, 503.
+    pub append_queue: usize,
     /// How long an idempotency key and its answer are kept (and replayed).
     pub key_ttl: Duration,
     /// PostgreSQL: prepare each statement once per connection. Off: nothing is prepared

@@ -10,9 +10,13 @@
 //! one runs wait and go together in the next. Why one: a commit waits for its WAL flush, which
 //! covers one statement, so the fewer and larger the statements, the more requests each flush
 //! carries (scripts/bench: two in flight carried 4 requests a flush at c=16, one carried 8, and
-//! served 20-25 % more requests a second on less CPU). A statement that runs past
-//! [`STALLED_AFTER`], most likely waiting on a chat's lock, gives up its turn, so one locked
-//! chat never holds up the appends to the others.
+//! served 20-25 % more requests a second on less CPU).
+//!
+//! No append waits on another's chat: a statement that holds the turn takes only the chats no
+//! one else has locked (`SKIP LOCKED`); an append whose chat was skipped then waits for its own
+//! chat's lock alone, on a connection of its own, without the turn. A statement that still runs
+//! past [`STALLED_AFTER`] (a slow disk, say) gives up its turn. At most `database.append_queue`
+//! appends wait for a turn; past that, an append is refused as unavailable (503, retry later).
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -30,18 +34,18 @@ use crate::pg_checkout::{Checkout, Retry};
 use crate::prepared::prepared;
 use crate::rows::{MessageRow, into_messages};
 
-/// One statement, so one transaction: it takes the chat row only if it is the owner's (locking
-/// it, which orders concurrent writers to one chat), moves its `updated_at`, and inserts the
-/// messages in request order (`WITH ORDINALITY`), all stamped with the transaction's `now()`.
-/// No chat, no rows: the caller tells "not found" from the empty result. The messages come as
-/// JSON through `json_populate_recordset` over the table's own row type, so each value takes
-/// its column's type: `text` in the service's tables, the app's enum in the app's.
-pub const APPEND_MESSAGES: &str = "\
-WITH chat AS (
-    UPDATE chat_conversation SET updated_at = now()
-    WHERE id = $1 AND neptun_user_id = $2
-    RETURNING id, neptun_user_id
-)
+/// The statement that appends one request's rows to the chat that `$chat` (a CTE selecting
+/// `id, neptun_user_id`) yields: in request order (`WITH ORDINALITY`), all stamped with the
+/// transaction's `now()`. No chat, no rows: the caller tells "not found" from the empty result.
+/// The messages come as JSON through `json_populate_recordset` over the table's own row type,
+/// so each value takes its column's type: `text` in the service's tables, the app's enum in the
+/// app's.
+macro_rules! append_to_chat {
+    ($chat:literal) => {
+        concat!(
+            "WITH chat AS (",
+            $chat,
+            ")
 INSERT INTO chat_conversation_message
     (message, actor, neptun_user_id, chat_conversation_id, created_at, updated_at)
 SELECT m.message, m.actor, chat.neptun_user_id, chat.id, now(), now()
@@ -49,10 +53,38 @@ FROM chat CROSS JOIN
     json_populate_recordset(NULL::chat_conversation_message, $3::json) WITH ORDINALITY AS m
 ORDER BY m.ordinality
 RETURNING id, message, actor::text AS actor, neptun_user_id, chat_conversation_id,
-    created_at, updated_at";
+    created_at, updated_at"
+        )
+    };
+}
 
-/// [`APPEND_MESSAGES`] for several requests: each row names its chat and owner. The chats are
-/// locked in id order, so two groups sharing chats never deadlock.
+/// One statement, so one transaction: it takes the chat row only if it is the owner's (locking
+/// it, waiting for any other writer of that chat), moves its `updated_at` and appends.
+pub const APPEND_MESSAGES: &str = append_to_chat!(
+    "UPDATE chat_conversation SET updated_at = now()
+    WHERE id = $1 AND neptun_user_id = $2
+    RETURNING id, neptun_user_id"
+);
+
+/// [`APPEND_MESSAGES`] without waiting: a chat another transaction holds is skipped, and the
+/// append gets no rows, as for a chat not found.
+const APPEND_MESSAGES_SKIP_LOCKED: &str = append_to_chat!(
+    "UPDATE chat_conversation SET updated_at = now()
+    WHERE id = (SELECT id FROM chat_conversation
+                WHERE id = $1 AND neptun_user_id = $2 FOR UPDATE SKIP LOCKED)
+    RETURNING id, neptun_user_id"
+);
+
+/// Whether an append statement waits for its chat's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    Wait,
+    SkipLocked,
+}
+
+/// [`APPEND_MESSAGES`] for one or several requests, without waiting: each row names its chat
+/// and owner, and only the chats that no other transaction holds are taken (in id order) and
+/// written; the rows of a chat skipped get nothing back, like those of a chat not found.
 const APPEND_GROUP: &str = "\
 WITH m AS (
     SELECT * FROM json_populate_recordset(NULL::chat_conversation_message, $1::json)
@@ -61,7 +93,7 @@ WITH m AS (
 locked AS (
     SELECT c.id FROM chat_conversation c
     WHERE (c.id, c.neptun_user_id) IN (SELECT chat_conversation_id, neptun_user_id FROM m)
-    ORDER BY c.id FOR UPDATE
+    ORDER BY c.id FOR UPDATE SKIP LOCKED
 ),
 chat AS (
     UPDATE chat_conversation c SET updated_at = now() FROM locked WHERE c.id = locked.id
@@ -78,8 +110,7 @@ RETURNING id, message, actor::text AS actor, neptun_user_id, chat_conversation_i
 /// How many append statements one instance runs at once; more appends wait and go together.
 pub const STATEMENTS_IN_FLIGHT: usize = 1;
 /// How long an append statement may run before the next one may start beside it: longer than
-/// a group of 1,000 rows takes (~45 ms on the benchmark's machine), far shorter than a lock may
-/// be held.
+/// a group of 1,000 rows takes, far shorter than a client waits.
 pub const STALLED_AFTER: Duration = Duration::from_millis(100);
 /// The most rows one group statement inserts.
 const GROUP_ROWS: usize = 1000;
@@ -106,7 +137,8 @@ pub async fn append(
     chat: ChatId,
     batch: &MessageBatch,
 ) -> Result<Vec<ChatMessage>, ChatError> {
-    let rows = append_rows(conn, owner, chat, json_rows(owner, chat, batch)).await?;
+    let json = json_rows(owner, chat, batch);
+    let rows = append_rows(conn, owner, chat, json, Lock::Wait).await?;
     found(rows, owner, chat)
 }
 
@@ -115,9 +147,14 @@ async fn append_rows(
     owner: UserId,
     chat: ChatId,
     json: String,
+    lock: Lock,
 ) -> Result<Vec<MessageRow>, StoreFailure> {
+    let statement = match lock {
+        Lock::Wait => APPEND_MESSAGES,
+        Lock::SkipLocked => APPEND_MESSAGES_SKIP_LOCKED,
+    };
     prepared(
-        diesel::sql_query(APPEND_MESSAGES)
+        diesel::sql_query(statement)
             .bind::<Integer, _>(chat.get())
             .bind::<Integer, _>(owner.get())
             .bind::<Text, _>(json),
@@ -145,6 +182,8 @@ struct Pending {
     rows: usize,
     json: String,
     answer: oneshot::Sender<Result<Vec<MessageRow>, StoreFailure>>,
+    /// Its place in the queue, given back once its group's statement starts.
+    place: Option<OwnedSemaphorePermit>,
 }
 
 /// Hands appends to one collecting task, started by the first append.
@@ -154,17 +193,20 @@ pub struct Grouper {
     queue: Arc<OnceLock<mpsc::UnboundedSender<Pending>>>,
     /// The append statements running: at most [`STATEMENTS_IN_FLIGHT`] that have not stalled.
     in_flight: Arc<Semaphore>,
+    /// The places of the appends waiting for a turn (`database.append_queue` of them).
+    places: Arc<Semaphore>,
     /// The runtime the store was built on (the service's main one), which outlives the HTTP
     /// workers' while they drain: a group must not stop before the requests waiting on it.
     runtime: Option<tokio::runtime::Handle>,
 }
 
 impl Grouper {
-    pub fn new(checkout: Checkout) -> Self {
+    pub fn new(checkout: Checkout, queue_places: usize) -> Self {
         Self {
             checkout,
             queue: Arc::default(),
             in_flight: Arc::new(Semaphore::new(STATEMENTS_IN_FLIGHT)),
+            places: Arc::new(Semaphore::new(queue_places)),
             runtime: tokio::runtime::Handle::try_current().ok(),
         }
     }
@@ -179,9 +221,21 @@ impl Grouper {
     ) -> Result<Vec<ChatMessage>, ChatError> {
         let json = json_rows(owner, chat, batch);
         if let Ok(turn) = self.in_flight.clone().try_acquire_owned() {
-            let rows = until_stalled(turn, self.alone(owner, chat, json)).await?;
+            let skipping =
+                append_alone(&self.checkout, owner, chat, json.clone(), Lock::SkipLocked);
+            let rows = until_stalled(turn, skipping).await?;
+            let rows = match rows.is_empty() {
+                // Its chat is another's, or locked: wait for it without the turn.
+                true => append_alone(&self.checkout, owner, chat, json, Lock::Wait).await?,
+                false => rows,
+            };
             return found(rows, owner, chat);
         }
+        let Ok(place) = self.places.clone().try_acquire_owned() else {
+            return Err(ChatError::Store(StoreFailure::Unavailable(
+                anyhow::anyhow!("the append queue is full (database.append_queue)"),
+            )));
+        };
         let (answer, answered) = oneshot::channel();
         let pending = Pending {
             owner,
@@ -189,11 +243,13 @@ impl Grouper {
             rows: batch.len(),
             json,
             answer,
+            place: Some(place),
         };
         let queue = self.queue.get_or_init(|| self.start());
         if let Err(mpsc::error::SendError(pending)) = queue.send(pending) {
             // The collector's runtime has stopped (a shutdown): go alone.
-            return found(self.alone(owner, chat, pending.json).await?, owner, chat);
+            let rows = append_alone(&self.checkout, owner, chat, pending.json, Lock::Wait).await?;
+            return found(rows, owner, chat);
         }
         let rows = answered.await.map_err(|_| {
             StoreFailure::Unknown(anyhow::anyhow!(
@@ -201,21 +257,6 @@ impl Grouper {
             ))
         })??;
         found(rows, owner, chat)
-    }
-
-    /// One append by its own statement, on this task.
-    async fn alone(
-        &self,
-        owner: UserId,
-        chat: ChatId,
-        json: String,
-    ) -> Result<Vec<MessageRow>, StoreFailure> {
-        self.checkout
-            .run(Retry::Aborted, |conn| {
-                let json = json.clone();
-                async move { append_rows(conn, owner, chat, json).await }.scope_boxed()
-            })
-            .await
     }
 
     fn start(&self) -> mpsc::UnboundedSender<Pending> {
@@ -227,6 +268,22 @@ impl Grouper {
         }
         queue
     }
+}
+
+/// One append by its own statement, on the caller's task.
+async fn append_alone(
+    checkout: &Checkout,
+    owner: UserId,
+    chat: ChatId,
+    json: String,
+    lock: Lock,
+) -> Result<Vec<MessageRow>, StoreFailure> {
+    checkout
+        .run(Retry::Aborted, |conn| {
+            let json = json.clone();
+            async move { append_rows(conn, owner, chat, json, lock).await }.scope_boxed()
+        })
+        .await
 }
 
 /// Takes the waiting appends when a statement's turn is free, as many as one statement may carry.
@@ -251,8 +308,14 @@ async fn collect(
                 Err(_) => break,
             }
         }
+        for pending in &mut group {
+            pending.place = None;
+        }
         let checkout = checkout.clone();
-        tokio::spawn(async move { until_stalled(turn, run(&checkout, group)).await });
+        tokio::spawn(async move {
+            let unsettled = until_stalled(turn, run(&checkout, group)).await;
+            settle_alone(&checkout, unsettled);
+        });
     }
 }
 
@@ -269,8 +332,10 @@ async fn until_stalled<T>(turn: OwnedSemaphorePermit, statement: impl Future<Out
     }
 }
 
-/// One statement for the group; each append gets its own rows (or the failure).
-async fn run(checkout: &Checkout, group: Vec<Pending>) {
+/// One statement for the group; each append whose chat was written gets its rows (or every
+/// append the failure). Returns the appends whose chat was not written: locked by another
+/// transaction, or not found.
+async fn run(checkout: &Checkout, group: Vec<Pending>) -> Vec<Pending> {
     // Their ratio is the mean group size: how much the coalescing saves.
     metrics::counter!("db_append_groups_total").increment(1);
     metrics::counter!("db_append_group_members_total").increment(group.len() as u64);
@@ -284,7 +349,9 @@ async fn run(checkout: &Checkout, group: Vec<Pending>) {
             let json = json.clone();
             async move {
                 match single {
-                    Some((owner, chat)) => append_rows(conn, owner, chat, json).await,
+                    Some((owner, chat)) => {
+                        append_rows(conn, owner, chat, json, Lock::SkipLocked).await
+                    }
                     None => prepared(diesel::sql_query(APPEND_GROUP).bind::<Text, _>(json))
                         .load::<MessageRow>(conn)
                         .await
@@ -294,7 +361,26 @@ async fn run(checkout: &Checkout, group: Vec<Pending>) {
             .scope_boxed()
         })
         .await;
-    answer(group, result);
+    answer(group, result)
+}
+
+/// Each append a group left unwritten, alone and waiting for its own chat's lock, each on a
+/// task of its own: none waits for another's chat.
+fn settle_alone(checkout: &Checkout, unsettled: Vec<Pending>) {
+    for pending in unsettled {
+        let checkout = checkout.clone();
+        tokio::spawn(async move {
+            let Pending {
+                owner,
+                chat,
+                json,
+                answer,
+                ..
+            } = pending;
+            let rows = append_alone(&checkout, owner, chat, json, Lock::Wait).await;
+            let _ = answer.send(rows);
+        });
+    }
 }
 
 /// The rows of every append, as one JSON array.
@@ -313,15 +399,16 @@ fn group_json(group: &[Pending]) -> String {
 }
 
 /// Gives each append its rows: a chat's rows were inserted in the group's order, so the
-/// appends to one chat take them in turn, oldest first, as many as each sent.
-fn answer(group: Vec<Pending>, result: Result<Vec<MessageRow>, StoreFailure>) {
+/// appends to one chat take them in turn, oldest first, as many as each sent. Returns the
+/// appends that got none.
+fn answer(group: Vec<Pending>, result: Result<Vec<MessageRow>, StoreFailure>) -> Vec<Pending> {
     let mut rows = match result {
         Ok(rows) => rows,
         Err(e) => {
             for pending in group {
                 let _ = pending.answer.send(Err(copy(&e)));
             }
-            return;
+            return Vec::new();
         }
     };
     rows.sort_by_key(|r| r.id);
@@ -330,13 +417,18 @@ fn answer(group: Vec<Pending>, result: Result<Vec<MessageRow>, StoreFailure>) {
         let key = (row.chat_conversation_id, row.neptun_user_id);
         by_chat.entry(key).or_default().push_back(row);
     }
+    let mut unwritten = Vec::new();
     for pending in group {
         let key = (pending.chat.get(), pending.owner.get());
-        let mine = by_chat.get_mut(&key).map_or_else(Vec::new, |rows| {
-            rows.drain(..pending.rows.min(rows.len())).collect()
-        });
-        let _ = pending.answer.send(Ok(mine));
+        match by_chat.get_mut(&key) {
+            Some(rows) => {
+                let mine = rows.drain(..pending.rows.min(rows.len())).collect();
+                let _ = pending.answer.send(Ok(mine));
+            }
+            None => unwritten.push(pending),
+        }
     }
+    unwritten
 }
 
 /// A failure for each member of a group: the same kind, the same cause (as text).
@@ -377,6 +469,7 @@ mod tests {
                 rows,
                 json,
                 answer,
+                place: None,
             },
             answered,
         )
@@ -407,7 +500,7 @@ mod tests {
             r#"[{"c":5},{"c":5},{"c":5},{"c":6},{"c":5},{"c":5}]"#
         );
         // In any order, as RETURNING promises none.
-        answer(
+        let unwritten = answer(
             group,
             Ok(vec![
                 row(13, 1, 5),
@@ -427,17 +520,22 @@ mod tests {
         assert_eq!(ids(ra), [10, 11]);
         assert_eq!(ids(rb), [13]);
         assert_eq!(ids(rc), [12]);
-        assert_eq!(ids(rd), Vec::<i64>::new());
+        // Chat 5 is not user 3's (or was locked): that append is left to go alone.
+        assert_eq!(unwritten.len(), 1);
+        assert_eq!((unwritten[0].owner.get(), unwritten[0].chat.get()), (3, 5));
+        drop(unwritten);
+        assert!(rd.blocking_recv().is_err(), "not answered by the group");
     }
 
     #[test]
     fn a_failed_statement_fails_every_append_alike() {
         let (a, ra) = pending(1, 5, 1);
         let (b, rb) = pending(2, 6, 1);
-        answer(
+        let unwritten = answer(
             vec![a, b],
             Err(StoreFailure::Unavailable(anyhow::anyhow!("gone"))),
         );
+        assert!(unwritten.is_empty());
         for r in [ra, rb] {
             assert!(matches!(
                 r.blocking_recv().unwrap(),

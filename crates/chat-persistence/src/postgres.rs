@@ -80,7 +80,7 @@ impl PgStore {
         let pool = pool::build(&target.describe(), connect, setup, settings)?;
         let checkout = Checkout::new(pool, cache, settings.statement_timeout);
         Ok(Self {
-            grouper: Grouper::new(checkout.clone()),
+            grouper: Grouper::new(checkout.clone(), settings.append_queue),
             checkout,
             migration_target,
             location: target.describe(),

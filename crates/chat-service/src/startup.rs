@@ -9,6 +9,7 @@ use actix_web::{App, HttpServer, web};
 use anyhow::Context as _;
 use chat_domain::ChatService;
 use chat_http::middleware::{contract_errors, head_as_get, request_telemetry};
+use chat_http::unread_body::close_unread_bodies;
 use chat_persistence::{MigrationDirection, Store};
 use chat_sessions::IronSessions;
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -117,6 +118,7 @@ fn api_server(
             .wrap(from_fn(contract_errors))
             .wrap(from_fn(request_telemetry))
             .wrap(from_fn(head_as_get))
+            .wrap(from_fn(close_unread_bodies))
             .configure(chat_http::configure(service.clone(), http.clone()));
         match &metrics {
             Some(handle) => {

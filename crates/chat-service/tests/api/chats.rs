@@ -121,6 +121,39 @@ pub async fn chat_bodies_are_validated(backend: Backend) {
     assert_error(res, 415, "Unsupported Media Type.").await;
 }
 
+/// Blank is blank as the app's JavaScript sees it, in names as in messages: U+FEFF too.
+pub async fn names_of_byte_order_marks_are_blank(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    let path = format!("/api/users/{user}/chats");
+    let body = json!({"name": "\u{feff}", "model": "\u{feff} "});
+    let res = app.call(Method::POST, &path, &session, Some(&body)).await;
+    let body = assert_error(res, 400, "Bad Request. Invalid body(model, name).").await;
+    let codes: Vec<_> = body["data"]["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["code"].clone())
+        .collect();
+    assert_eq!(codes, [json!("too_small"), json!("too_small")]);
+
+    let chat = create(&app, user, &session, "ok").await;
+    let item = format!("{path}/{}", chat["id"]);
+    let res = app
+        .call(
+            Method::PATCH,
+            &item,
+            &session,
+            Some(&json!({"name": "\u{feff}"})),
+        )
+        .await;
+    assert_error(res, 400, "Bad Request. Invalid body(name).").await;
+    let res = app.call(Method::GET, &item, &session, None).await;
+    let stored: Value = res.json().await.unwrap();
+    assert_eq!(stored["chat"]["name"], "ok", "{stored}");
+}
+
 pub async fn chats_are_listed_newest_activity_first(backend: Backend) {
     let app = spawn_app(backend).await;
     let user = app.seed_user("ada@example.com").await;
@@ -521,6 +554,7 @@ pub async fn a_chat_for_a_user_without_a_row_is_404(backend: Backend) {
 crate::on_both_backends!(
     a_chat_is_created_read_renamed_and_deleted,
     chat_bodies_are_validated,
+    names_of_byte_order_marks_are_blank,
     chats_are_listed_newest_activity_first,
     chats_are_paged_with_cursors_in_any_allowed_order,
     chats_are_ordered_and_paged_by_several_keys,

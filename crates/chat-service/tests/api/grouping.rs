@@ -40,21 +40,15 @@ async fn client(
     results
 }
 
-/// Whether some append group had two or more members (the counters are the process's).
-async fn grouped(app: &TestApp) -> bool {
-    let text = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
-    let text = text.text().await.unwrap();
-    let value = |name: &str| -> f64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-            .unwrap_or(0.0)
-    };
-    value("db_append_group_members_total") > value("db_append_groups_total")
+/// Whether some append group had two or more members, as the database saw it: a group is
+/// one transaction, so its rows share one `created_at` (`now()`), while every request of a
+/// test's own stamps its rows apart. Nothing another test does can make this true.
+async fn grouped(app: &TestApp, chats: &[(i32, i32)], requests: usize) -> bool {
+    let mut stamps = std::collections::HashSet::new();
+    for (_, chat) in chats {
+        stamps.extend(app.messages(*chat).await.into_iter().map(|m| m.created_at));
+    }
+    stamps.len() < requests
 }
 
 async fn concurrent_appends_each_get_their_own_messages_back(backend: Backend) {
@@ -98,7 +92,12 @@ async fn concurrent_appends_each_get_their_own_messages_back(backend: Backend) {
         }
     }
     if backend == Backend::Postgres {
-        assert!(grouped(&app).await, "no group of two or more formed");
+        let answered = all.iter().flatten().filter(|(_, status, _)| *status == 200);
+        let requests = answered.count();
+        assert!(
+            grouped(&app, &chats, requests).await,
+            "no group of two or more formed"
+        );
     }
     assert_stored_in_order(&app, &chats, &writers).await;
 }
@@ -165,4 +164,102 @@ async fn an_append_waiting_on_a_locked_chat_does_not_hold_up_other_chats() {
     assert_eq!(waiting.await.unwrap(), 200);
     assert_eq!(app.messages(locked_chat).await.len(), 1);
     assert_eq!(app.messages(other_chat).await.len(), 2);
+}
+
+/// A locked chat never holds up an append to another chat, not even one grouped with the
+/// locked chat's appends: while another session holds one chat, its appends and those of free
+/// chats arrive together, and every free chat's append is answered long before the lock goes
+/// (and before the statement timeout); the locked chat's appends land once it is released.
+#[tokio::test]
+async fn a_locked_chat_never_holds_up_the_appends_grouped_with_it() {
+    let app = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("APP__DATABASE__STATEMENT_TIMEOUT_MS", "6000"),
+            ("APP__DATABASE__POOL_SIZE", "10"),
+        ],
+    )
+    .await;
+    let (locked_user, locked_chat) = app.seed_user_and_chat().await;
+    let mut free = vec![];
+    for i in 0..3 {
+        let user = app.seed_user(&format!("free{i}@example.com")).await;
+        free.push((user, app.seed_chat(user, "free").await));
+    }
+    let hi = json!({"message": "hi", "actor": "user"});
+    let locked_session = app.session(locked_user);
+    let mut locker = app.lock_chat(locked_chat).await;
+    let mut waiting = vec![];
+    for _ in 0..4 {
+        // Each round: the locked chat's append and the free chats' at once.
+        waiting.push(app.spawn_post_messages(locked_user, locked_chat, &locked_session, &hi));
+        let posts = free.iter().map(|(user, chat)| async {
+            let started = std::time::Instant::now();
+            let res = app
+                .post_messages(*user, *chat, &app.session(*user), &hi)
+                .await;
+            (res.status().as_u16(), started.elapsed())
+        });
+        for (status, took) in futures_util::future::join_all(posts).await {
+            assert_eq!(status, 200);
+            assert!(
+                took < Duration::from_secs(2),
+                "a free chat's append took {took:?}"
+            );
+        }
+    }
+    assert!(
+        waiting.iter().all(|w| !w.is_finished()),
+        "the lock is still held"
+    );
+    locker.batch_execute("COMMIT").await.unwrap();
+    for w in waiting {
+        assert_eq!(w.await.unwrap(), 200);
+    }
+    assert_eq!(app.messages(locked_chat).await.len(), 4);
+    for (_, chat) in free {
+        assert_eq!(app.messages(chat).await.len(), 4);
+    }
+}
+
+/// The appends waiting for a turn are bounded (`database.append_queue`): past it, 503 with
+/// `Retry-After`, and nothing of the refused request is stored.
+#[tokio::test]
+async fn a_full_append_queue_is_503_and_stores_nothing() {
+    let app = spawn_app_with(
+        Backend::Postgres,
+        &[
+            ("APP__DATABASE__APPEND_QUEUE", "1"),
+            ("APP__DATABASE__POOL_SIZE", "20"),
+        ],
+    )
+    .await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    // Every append statement takes a while, so the turn is held while the others arrive.
+    app.sql(
+        "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN PERFORM pg_sleep(0.3); RETURN NEW; END $$",
+    )
+    .await;
+    app.sql(
+        "CREATE TRIGGER slow BEFORE INSERT ON chat_conversation_message \
+         FOR EACH STATEMENT EXECUTE FUNCTION slow()",
+    )
+    .await;
+    let session = app.session(user);
+    let hi = json!({"message": "hi", "actor": "user"});
+    let posts = (0..12).map(|_| async {
+        let res = app.post_messages(user, chat, &session, &hi).await;
+        let retry = res.headers().contains_key("retry-after");
+        (res.status().as_u16(), retry)
+    });
+    let answers = futures_util::future::join_all(posts).await;
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    let refused: Vec<_> = answers.iter().filter(|(s, _)| *s != 200).collect();
+    assert!(!refused.is_empty(), "no append was refused: {answers:?}");
+    assert!(
+        refused.iter().all(|(s, retry)| *s == 503 && *retry),
+        "{answers:?}"
+    );
+    assert_eq!(app.messages(chat).await.len(), ok);
 }

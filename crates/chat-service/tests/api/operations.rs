@@ -252,6 +252,25 @@ async fn metrics_are_served_in_prometheus_text() {
     }
 }
 
+/// Invented methods count as one label value, so no client can grow /metrics.
+#[tokio::test]
+async fn unknown_methods_do_not_grow_the_metrics() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let client = reqwest::Client::new();
+    for i in 0..50 {
+        let method = reqwest::Method::from_bytes(format!("MXYZ{i}").as_bytes()).unwrap();
+        let res = client
+            .request(method, format!("{}/api/users/1/chats", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_client_error(), "{}", res.status());
+    }
+    let (_, body) = text(format!("{}/metrics", app.address)).await;
+    assert!(!body.contains("MXYZ"), "{body}");
+    assert!(body.contains("method=\"OTHER\""), "{body}");
+}
+
 #[tokio::test]
 async fn metrics_can_have_an_address_of_their_own() {
     let app = spawn_app_with(Backend::Sqlite, &[("APP__METRICS__ADDRESS", "127.0.0.1:0")]).await;

@@ -59,6 +59,7 @@ fn store(url: String) -> Store {
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
         busy_timeout: Duration::from_secs(1),
+        append_queue: 1024,
         key_ttl: Duration::from_secs(3600),
         statement_cache: true,
         migration_url: None,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::TcpStream;
 
-use crate::helpers::{Backend, TestApp, spawn_app_with};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 
 impl TestApp {
     async fn raw_connection(&self) -> TcpStream {
@@ -126,4 +126,71 @@ fn the_open_file_limit_is_raised_at_start() {
         hard.to_owned()
     };
     assert_eq!(logged["fields"]["limit"].to_string(), expected, "{line}");
+}
+
+/// How many files this process has open (the test's client sockets and the server's).
+fn open_files() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+/// Sends `head` (and whatever follows it) and returns the answer once the server has closed.
+async fn answered_and_closed(app: &TestApp, head: &str) -> (String, TcpStream) {
+    let mut stream = app.raw_connection().await;
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
+    (answer, stream)
+}
+
+/// A chunked upload answered before its body (here a 401: no session) ends its connection,
+/// as one with a Content-Length does: 2,000 of them held open by their clients leave the
+/// server with no descriptor of theirs, and a new client is served at once.
+#[tokio::test]
+async fn connections_answered_before_their_chunked_body_are_closed() {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let app = spawn_app(Backend::Sqlite).await;
+    let before = open_files();
+    let head = "POST /api/users/1/chats/1/messages HTTP/1.1\r\nHost: test\r\n\
+                Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut held = Vec::new();
+    for _ in 0..20 {
+        let wave = (0..100).map(|_| answered_and_closed(&app, head));
+        for (answer, stream) in futures_util::future::join_all(wave).await {
+            assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+            held.push(stream);
+        }
+    }
+    let started = Instant::now();
+    let res = reqwest::get(format!("{}/healthz", app.address))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    // Only the clients' ends are left (and a few of the new client's).
+    let servers = open_files().saturating_sub(held.len());
+    assert!(
+        servers <= before + 8,
+        "{servers} open besides the clients' (was {before})"
+    );
+}
+
+/// The same for a 415 and for a chunked body that stops arriving (408).
+#[tokio::test]
+async fn chunked_uploads_ended_by_415_or_408_are_closed() {
+    let app = spawn_app_with(Backend::Sqlite, &[("APP__SERVER__BODY_TIMEOUT_MS", "300")]).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let head = |media: &str| {
+        format!(
+            "POST /api/users/{user}/chats/{chat}/messages HTTP/1.1\r\nHost: test\r\n\
+             Cookie: neptun-session={}\r\nContent-Type: {media}\r\n\
+             Transfer-Encoding: chunked\r\n\r\n",
+            app.session(user)
+        )
+    };
+    let (answer, _) = answered_and_closed(&app, &head("text/plain")).await;
+    assert!(answer.starts_with("HTTP/1.1 415"), "{answer}");
+    let stalled = format!("{}5\r\n{{\"mes\r\n", head("application/json"));
+    let (answer, _) = answered_and_closed(&app, &stalled).await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains(r#""statusCode":408"#), "{answer}");
+    assert_eq!(app.messages(chat).await.len(), 0);
 }
