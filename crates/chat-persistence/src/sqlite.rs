@@ -79,22 +79,31 @@ pub struct SqliteStore {
     key_ttl: std::time::Duration,
     /// Whose turn it is to write (see [`Self::write`]).
     writer: Arc<tokio::sync::Mutex<()>>,
+    /// The longest a write waits in all: for its turn, then for the file's lock.
+    busy_timeout: std::time::Duration,
 }
 
 /// Per-connection settings: foreign keys are off by default in SQLite; the busy timeout makes
-/// writers wait for each other instead of failing at once; WAL lets readers run beside a writer.
-fn connection_pragmas(busy_timeout_ms: u128) -> String {
+/// writers wait for each other instead of failing at once.
+fn connection_pragmas(busy_timeout: std::time::Duration) -> String {
     format!(
-        "PRAGMA busy_timeout = {busy_timeout_ms}; \
-         PRAGMA foreign_keys = ON; \
-         PRAGMA journal_mode = WAL; \
-         PRAGMA synchronous = NORMAL;"
+        "{} PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        busy_timeout_pragma(busy_timeout)
     )
+}
+
+/// WAL lets readers run beside a writer. It is the database's, kept in the file, so it is set
+/// once when the store opens: setting it takes a lock, which made every connection opened
+/// while another process wrote fail at once.
+const WAL: &str = "PRAGMA journal_mode = WAL;";
+
+fn busy_timeout_pragma(wait: std::time::Duration) -> String {
+    format!("PRAGMA busy_timeout = {};", wait.as_millis())
 }
 
 impl SqliteStore {
     pub fn new(target: &SqliteTarget, settings: &DatabaseSettings) -> anyhow::Result<Self> {
-        let pragmas = connection_pragmas(settings.busy_timeout.as_millis());
+        let pragmas = connection_pragmas(settings.busy_timeout);
         let (open, keeper) = match target {
             SqliteTarget::File(path) => {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -105,13 +114,17 @@ impl SqliteStore {
                     .to_str()
                     .context("the SQLite path is not valid UTF-8")?
                     .to_owned();
+                SqliteConnection::establish(&open)
+                    .with_context(|| format!("opening {open}"))?
+                    .batch_execute(&format!("{pragmas} {WAL}"))
+                    .with_context(|| format!("setting up {open}"))?;
                 (open, None)
             }
             SqliteTarget::Memory => {
                 let open = format!("file:/chat-service-{}?vfs=memdb", uuid::Uuid::new_v4());
                 let mut keeper = SqliteConnection::establish(&open)
                     .context("opening the in-memory SQLite database")?;
-                keeper.batch_execute(&pragmas)?;
+                keeper.batch_execute(&format!("{pragmas} {WAL}"))?;
                 (open, Some(Mutex::new(keeper)))
             }
         };
@@ -127,6 +140,7 @@ impl SqliteStore {
             _keeper: keeper,
             key_ttl: settings.key_ttl,
             writer: Arc::default(),
+            busy_timeout: settings.busy_timeout,
         })
     }
 
@@ -147,15 +161,40 @@ impl SqliteStore {
     }
 
     /// [`Self::run`] for a write, after the writes before it in this process: SQLite takes one
-    /// writer at a time, and its busy handler polls with sleeps of up to 100 ms, which made a
-    /// queue of writers wait up to a second (the benchmark's p99); a FIFO lock makes them take
-    /// turns at once. Other processes on the file still wait by `busy_timeout`.
+    /// writer at a time, and its busy handler polls with sleeps of up to 100 ms, so writers
+    /// that queued on it waited far longer than on a FIFO lock of their own. `busy_timeout`
+    /// bounds the whole wait, the turn and the file's lock together (other processes' writers
+    /// still hold the file): past it the write is refused as unavailable, having stored nothing.
     async fn write<R: Send + 'static>(
         &self,
         op: impl FnOnce(&mut SqliteConnection) -> R + Send + 'static,
     ) -> Result<R, StoreFailure> {
-        let _turn = self.writer.lock().await;
-        self.run(op).await
+        let deadline = tokio::time::Instant::now() + self.busy_timeout;
+        let waited = || {
+            StoreFailure::Unavailable(anyhow::anyhow!(
+                "a write waited database.busy_timeout ({:?}) for its turn",
+                self.busy_timeout
+            ))
+        };
+        let _turn = tokio::time::timeout_at(deadline, self.writer.lock())
+            .await
+            .map_err(|_| waited())?;
+        let mut conn: Object<SqliteConn> = tokio::time::timeout_at(deadline, self.pool.get())
+            .await
+            .map_err(|_| waited())?
+            .map_err(pool_failure)?;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let full = self.busy_timeout;
+        conn.spawn_blocking(move |conn| {
+            conn.batch_execute(&busy_timeout_pragma(left))?;
+            let result = op(conn);
+            if let Err(e) = conn.batch_execute(&busy_timeout_pragma(full)) {
+                tracing::warn!(error = %e, "restoring SQLite's busy_timeout");
+            }
+            Ok(result)
+        })
+        .await
+        .map_err(failure)
     }
 
     /// Runs `op` on a pooled connection, on a blocking thread: a failure to get the connection

@@ -1,5 +1,7 @@
 //! Faults: nothing is stored, nothing internal is revealed, and the service heals.
 
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 
 use diesel_async::SimpleAsyncConnection as _;
@@ -157,6 +159,46 @@ async fn sqlite_lock_contention_past_the_busy_timeout_is_503_not_500() {
         200
     );
     assert_eq!(app.messages(chat).await.len(), 1);
+}
+
+/// `busy_timeout` bounds a write's whole wait, its place in the service's queue of writers
+/// included: with the file locked from outside, every one of several queued writes is
+/// answered 503 within about that bound, and none is stored later.
+#[tokio::test]
+async fn sqlite_queued_writes_wait_at_most_the_busy_timeout_in_all() {
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[("APP__DATABASE__BUSY_TIMEOUT_MS", "700")],
+    )
+    .await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let mut writer = app.db.conn().await;
+    let TestConn::Sqlite(writer_conn) = &mut writer else {
+        unreachable!("an SQLite test")
+    };
+    writer_conn.batch_execute("BEGIN IMMEDIATE").await.unwrap();
+
+    let posts = (0..6).map(|i| {
+        let (app, session) = (&app, &session);
+        async move {
+            let started = Instant::now();
+            let body = json!({"message": format!("m{i}"), "actor": "user"});
+            let status = app.post_messages(user, chat, session, &body).await.status();
+            (status.as_u16(), started.elapsed())
+        }
+    });
+    for (status, took) in futures_util::future::join_all(posts).await {
+        assert_eq!(status, 503);
+        assert!(
+            took < Duration::from_millis(1500),
+            "answered after {took:?}"
+        );
+    }
+    writer_conn.batch_execute("COMMIT").await.unwrap();
+    drop(writer);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.messages(chat).await.len(), 0);
 }
 
 #[tokio::test]
