@@ -9,13 +9,14 @@ use actix_web::ResponseError as _;
 use actix_web::body::MessageBody as _;
 use actix_web::http::StatusCode;
 use actix_web::test::TestRequest;
-use chat_domain::MessageLimits;
+use chat_domain::{Chat, ChatCursor, ChatId, ChatOrder, ChatSortField, MessageLimits, UserId};
 use chat_http::ApiError;
 use chat_http::chats::{
     ChatIdsRequest, ChatListParams, NewChatRequest, RenameChatRequest, decode_cursor, encode_cursor,
 };
 use chat_http::messages::{MessageListParams, PostMessagesRequest};
 use chat_http::path::{ChatPath, parse_positive};
+use chrono::DateTime;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -23,11 +24,22 @@ use serde_json::Value;
 fn key() -> impl Strategy<Value = String> {
     prop_oneof![
         prop::sample::select(vec![
-            "message", "messages", "actor", "content", "role", "name", "model", "chat_ids",
+            "message", "messages", "actor", "content", "role", "name", "model", "chat_ids", "o",
+            "k", "i",
         ])
         .prop_map(str::to_owned),
         ".{0,12}",
     ]
+}
+
+/// A chat list's order as clients write it: one to five distinct fields, each either way.
+fn order() -> impl Strategy<Value = ChatOrder> {
+    let field = prop::sample::select(ChatSortField::ALL.to_vec());
+    let pair = (field, prop::bool::ANY)
+        .prop_map(|(f, asc)| format!("{}:{}", f.as_str(), if asc { "asc" } else { "desc" }));
+    prop::collection::vec(pair, 1..6).prop_filter_map("distinct fields", |pairs| {
+        pairs.join(",").parse::<ChatOrder>().ok()
+    })
 }
 
 fn json() -> impl Strategy<Value = Value> {
@@ -89,11 +101,41 @@ proptest! {
         if let Ok(n) = parse_positive(&raw, "chat_id", i64::from(i32::MAX)) {
             prop_assert!((1..=i64::from(i32::MAX)).contains(&n));
         }
+        let expected = parse_positive(&raw, "chat_id", i64::from(i32::MAX)).ok();
         let req = TestRequest::default()
             .param("user_id", raw.clone())
             .param("chat_id", raw)
             .to_http_request();
-        let _ = ChatPath::of(&req);
+        match (ChatPath::of(&req), expected) {
+            (Ok(ChatPath(user, chat)), Some(n)) => {
+                prop_assert_eq!(i64::from(user.get()), n);
+                prop_assert_eq!(i64::from(chat.get()), n);
+            }
+            // The same bad value in both segments: one issue for each.
+            (Err(issues), None) => prop_assert_eq!(issues.len(), 2),
+            (got, expected) => prop_assert!(false, "{:?} against {:?}", got.is_ok(), expected),
+        }
+    }
+
+    #[test]
+    fn every_cursor_the_service_makes_round_trips(
+        order in order(),
+        name in ".{0,30}",
+        model in ".{0,30}",
+        created in 0i64..4_102_444_800_000_000,
+        updated in 0i64..4_102_444_800_000_000,
+        id in 1i32..=i32::MAX,
+    ) {
+        let chat = Chat {
+            id: ChatId::new(id.into()).unwrap(),
+            owner: UserId::new(1).unwrap(),
+            name: name.replace('\0', ""),
+            model: model.replace('\0', ""),
+            created_at: DateTime::from_timestamp_micros(created).unwrap(),
+            updated_at: DateTime::from_timestamp_micros(updated).unwrap(),
+        };
+        let cursor = ChatCursor::after(&chat, &order);
+        prop_assert_eq!(decode_cursor(&encode_cursor(&cursor)), Some(cursor));
     }
 
     #[test]

@@ -39,7 +39,9 @@ impl IronSessions {
         iron::seal(payload.to_string().as_bytes(), &self.passwords[0], expires)
     }
 
-    fn verify_at(&self, token: &str, now: i64) -> Result<UserId, SessionError> {
+    /// [`SessionVerifier::verify`] at the instant `now` (milliseconds since the epoch)
+    /// instead of the system clock's, so that seals that expire can be checked at any date.
+    pub fn verify_at(&self, token: &str, now: i64) -> Result<UserId, SessionError> {
         let plaintext = iron::unseal(token, &self.passwords, now, millis(EXPIRY_SKEW)).map_err(
             |e| match e {
                 UnsealError::Malformed(why) => SessionError::Malformed(why),

@@ -138,9 +138,13 @@ async fn the_database_restarted_under_load_loses_nothing_and_answers_no_500() {
     let (outcomes, restarted) = tokio::join!(outcomes, restart);
 
     assert_nothing_lost_or_doubled(&outcomes, &stored_messages(&url).await);
+    // A restart costs few or no 503s: a read or write that met a closed connection is tried
+    // once more on a new one; only what ran while the server was down is refused.
+    let refused = outcomes.iter().filter(|o| o.status == 503).count();
     assert!(
-        outcomes.iter().any(|o| o.status == 503),
-        "the restart was felt"
+        refused * 10 <= outcomes.len(),
+        "{refused} of {} answers were 503",
+        outcomes.len()
     );
     let ok = |o: &&Outcome| o.status == 200;
     assert!(

@@ -493,15 +493,11 @@ pub async fn concurrent_batches_to_one_chat_all_land_in_order(backend: Backend) 
 
     let responses = futures_util::future::join_all(requests).await;
 
-    // Each writer either lands whole (200) or is told to retry (503); never a 500.
-    let mut landed = 0;
+    // Every writer lands whole: writers of one chat queue for it (PostgreSQL's row lock,
+    // SQLite's writer queue), well within the bounds on waiting.
+    let landed = responses.len();
     for (r, res) in responses.into_iter().enumerate() {
-        let status = res.status().as_u16();
-        assert!(status == 200 || status == 503, "request {r}: {status}");
-        if status != 200 {
-            continue;
-        }
-        landed += 1;
+        assert_eq!(res.status(), 200, "request {r}");
         let body: Value = res.json().await.unwrap();
         let msgs = body["chatMessages"].as_array().unwrap();
         let texts: Vec<&str> = msgs
@@ -513,7 +509,6 @@ pub async fn concurrent_batches_to_one_chat_all_land_in_order(backend: Backend) 
         let ids: Vec<i64> = msgs.iter().map(|m| m["id"].as_i64().unwrap()).collect();
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
     }
-    assert!(landed > 0, "no writer got through");
     let stored = app.messages(chat).await;
     assert_eq!(
         stored.len(),
