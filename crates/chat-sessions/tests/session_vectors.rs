@@ -1,6 +1,10 @@
 //! Every session cookie in `vectors/sessions.json` (made by h3 1.15.3's own `useSession`; a
 //! copy of `shared/vectors/sessions.json`) is accepted or refused exactly as it says.
 
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chat_sessions::{IronSessions, Password};
 use secrecy::SecretString;
 use serde_json::Value;
