@@ -6,7 +6,9 @@
 
 pub mod body;
 pub mod chats;
+pub mod codec_errors;
 pub mod error;
+pub mod expect;
 pub mod extract;
 mod fallback;
 pub mod idempotency;

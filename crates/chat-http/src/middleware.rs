@@ -67,7 +67,7 @@ pub async fn request_telemetry(
 /// `http_requests_total` and `http_request_duration_seconds`, by method, route pattern and
 /// status. Every label has a bounded set of values, so no client can grow the metrics: a
 /// request no route took counts under `<unmatched>`, a method HTTP does not define as `OTHER`.
-fn record_request(method: &Method, route: Option<&str>, status: u16, started: Instant) {
+pub(crate) fn record_request(method: &Method, route: Option<&str>, status: u16, started: Instant) {
     let labels = [
         ("method", method_label(method).to_owned()),
         ("route", route.unwrap_or("<unmatched>").to_owned()),
@@ -139,9 +139,20 @@ pub fn display_pattern(pattern: &str) -> String {
 /// An error that escaped the handlers, answered in the contract's shape with the request id.
 #[derive(Debug, thiserror::Error)]
 #[error("{error}")]
-struct EscapedError {
+pub(crate) struct EscapedError {
     error: ApiError,
     request_id: Option<HeaderValue>,
+}
+
+impl EscapedError {
+    /// For an answer given before any request exists, so before an id was given to it.
+    pub(crate) fn with_new_id(error: ApiError) -> Self {
+        let id = uuid::Uuid::new_v4().to_string();
+        Self {
+            error,
+            request_id: HeaderValue::from_str(&id).ok(),
+        }
+    }
 }
 
 impl ResponseError for EscapedError {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config_source;
 pub mod demo;
 pub mod healthcheck;
+pub mod http_server;
 pub mod metrics;
 pub mod settings;
 pub mod startup;

@@ -4,16 +4,13 @@ use std::net::TcpListener;
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::web;
 use anyhow::Context as _;
 use chat_domain::ChatService;
-use chat_http::middleware::{contract_errors, head_as_get, request_telemetry};
-use chat_http::unread_body::close_unread_bodies;
 use chat_persistence::{MigrationDirection, Store};
 use chat_sessions::IronSessions;
-use metrics_exporter_prometheus::PrometheusHandle;
 
+use crate::http_server::{api_server, metrics_server};
 use crate::settings::Settings;
 
 /// The service as the binary runs it.
@@ -103,57 +100,6 @@ async fn stop_on_signal(servers: Vec<ServerHandle>) {
 
 fn bind(address: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(address).with_context(|| format!("binding {address}"))
-}
-
-/// The API's server; `/metrics` too when `metrics` is given (no address of its own).
-fn api_server(
-    settings: &Settings,
-    service: web::Data<Service>,
-    metrics: Option<PrometheusHandle>,
-    listener: TcpListener,
-) -> anyhow::Result<Server> {
-    let http = settings.http.clone();
-    let mut server = HttpServer::new(move || {
-        let app = App::new()
-            .wrap(from_fn(contract_errors))
-            .wrap(from_fn(request_telemetry))
-            .wrap(from_fn(head_as_get))
-            .wrap(from_fn(close_unread_bodies))
-            .configure(chat_http::configure(service.clone(), http.clone()));
-        match &metrics {
-            Some(handle) => {
-                app.configure(crate::metrics::configure(handle.clone(), service.clone()))
-            }
-            None => app,
-        }
-    })
-    // Signals are ours (see `run_until_stopped`): actix stops at once on SIGINT.
-    .disable_signals()
-    .shutdown_timeout(settings.server.shutdown_timeout_s)
-    .client_request_timeout(Duration::from_millis(settings.server.head_timeout_ms))
-    .keep_alive(Duration::from_secs(settings.server.keep_alive_s))
-    .listen(listener)?;
-    if let Some(workers) = settings.server.workers {
-        server = server.workers(workers);
-    }
-    Ok(server.run())
-}
-
-/// `/metrics` alone, on an address of its own (one worker: a scrape is rare and cheap).
-fn metrics_server(
-    handle: PrometheusHandle,
-    service: web::Data<Service>,
-    listener: TcpListener,
-) -> anyhow::Result<Server> {
-    let server = HttpServer::new(move || {
-        App::new()
-            .wrap(from_fn(head_as_get))
-            .configure(crate::metrics::configure(handle.clone(), service.clone()))
-    })
-    .disable_signals()
-    .workers(1)
-    .listen(listener)?;
-    Ok(server.run())
 }
 
 pub struct Application {

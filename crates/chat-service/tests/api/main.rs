@@ -18,6 +18,8 @@ mod instance;
 mod messages;
 mod operations;
 mod pgbouncer;
+mod protocol;
+mod raw;
 mod reading;
 mod round_trips;
 mod route_params;

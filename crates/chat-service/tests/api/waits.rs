@@ -6,32 +6,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::TcpStream;
+use tokio::io::AsyncWriteExt as _;
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
-
-impl TestApp {
-    async fn raw_connection(&self) -> TcpStream {
-        let address = self.address.trim_start_matches("http://");
-        TcpStream::connect(address).await.expect("connecting")
-    }
-}
-
-/// What the server sends until it closes the connection, or until `limit`.
-async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Duration) {
-    let started = Instant::now();
-    let mut answer = Vec::new();
-    let read = tokio::time::timeout(limit, stream.read_to_end(&mut answer)).await;
-    assert!(
-        read.is_ok(),
-        "the server kept the connection open for {limit:?}"
-    );
-    (
-        String::from_utf8_lossy(&answer).into_owned(),
-        started.elapsed(),
-    )
-}
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::raw::{answered_and_closed, read_until_closed};
 
 #[tokio::test]
 async fn a_body_that_stalls_is_408_after_the_body_timeout() {
@@ -131,14 +109,6 @@ fn the_open_file_limit_is_raised_at_start() {
 /// How many files this process has open (the test's client sockets and the server's).
 fn open_files() -> usize {
     std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
-}
-
-/// Sends `head` (and whatever follows it) and returns the answer once the server has closed.
-async fn answered_and_closed(app: &TestApp, head: &str) -> (String, TcpStream) {
-    let mut stream = app.raw_connection().await;
-    stream.write_all(head.as_bytes()).await.unwrap();
-    let (answer, _) = read_until_closed(&mut stream, Duration::from_secs(10)).await;
-    (answer, stream)
 }
 
 /// A chunked upload answered before its body (here a 401: no session) ends its connection,
