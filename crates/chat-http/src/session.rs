@@ -29,16 +29,17 @@ pub fn token_in(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The first cookie named `name`, as actix's `HttpRequest::cookie` finds it: every `Cookie`
-/// header split at `;`, each pair percent-decoded; a header that does not parse means none.
+/// header split at `;`, each pair percent-decoded, pairs that do not parse skipped; a header
+/// that is not UTF-8 means none at all.
 fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     let mut found = None;
     for header in headers.get_all(COOKIE) {
-        for pair in header.to_str().ok()?.split(';').map(str::trim) {
-            if pair.is_empty() {
-                continue;
-            }
-            let cookie = Cookie::parse_encoded(pair).ok()?;
-            if found.is_none() && cookie.name() == name {
+        let pairs = std::str::from_utf8(header.as_bytes()).ok()?;
+        for pair in pairs.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+            if let Ok(cookie) = Cookie::parse_encoded(pair)
+                && found.is_none()
+                && cookie.name() == name
+            {
                 found = Some(cookie.value().to_owned());
             }
         }
@@ -60,6 +61,7 @@ mod tests {
             vec!["neptun-session="],
             vec!["no-session=1"],
             vec!["bad cookie; neptun-session=x"],
+            vec!["=x; neptun-session=%zz; neptun-session=y"],
         ] {
             let mut req = TestRequest::default();
             for value in &cookies {
