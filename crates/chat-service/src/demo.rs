@@ -4,8 +4,8 @@
 use anyhow::Context as _;
 use chat_domain::{ChatName, EmailAddress, ModelName, NewChat};
 
+use crate::service::{Service, sessions};
 use crate::settings::Settings;
-use crate::startup::{Service, sessions};
 
 /// Seeds the demo data if the database holds no user; returns the curl command to print.
 pub async fn seed_if_empty(

@@ -21,8 +21,8 @@ use chat_http::unread_body::close_unread_bodies;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpStream;
 
+use crate::service::Service;
 use crate::settings::Settings;
-use crate::startup::Service;
 
 /// How long a connection answered before its body was read lingers for the client to close
 /// it (actix-web's default).

@@ -2,11 +2,11 @@
 //! parses the command line and calls [`run`].
 
 pub mod cli;
-pub mod config_source;
 pub mod demo;
 pub mod healthcheck;
 pub mod http_server;
 pub mod metrics;
+pub mod service;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
@@ -19,8 +19,9 @@ use chat_domain::{ChatName, EmailAddress, ModelName, NewChat, UserId};
 use chat_persistence::Store;
 
 use crate::cli::{ChatsCommand, Command, SessionsCommand, UsersCommand};
+use crate::service::{build_service, describe_migrations, migrate, revert, sessions};
 use crate::settings::{AppEnv, Settings};
-use crate::startup::{Application, build_service, describe_migrations, migrate, revert, sessions};
+use crate::startup::Application;
 
 /// Every connection is a file: at the usual soft limit of 1024, a thousand slow clients would
 /// lock everyone else out. The soft limit goes up to the hard limit, which an operator sets.
@@ -108,6 +109,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             let chat = build_service(&settings).await?.0.create_chat(&chat).await?;
             println!("{}", chat.id);
         }
+        // main.rs runs it before the settings are checked.
         Command::Healthcheck => healthcheck::check(settings.server.port)?,
         Command::Sessions(SessionsCommand::Mint { user, max_age }) => {
             let user = UserId::new(user).context("--user")?;

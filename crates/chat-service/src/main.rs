@@ -6,13 +6,18 @@ use clap::Parser as _;
 
 fn main() -> ExitCode {
     let command = Cli::parse().command.unwrap_or(Command::Serve);
-    let settings = Settings::from_process_env().and_then(|settings| {
-        if command.needs_database() {
-            settings.database()?;
-        }
-        Ok(settings)
-    });
-    let settings = match settings {
+    // The health check needs only the port: it must work whatever else is (mis)configured.
+    if matches!(command, Command::Healthcheck) {
+        let checked = Settings::port_from_process_env().and_then(chat_service::healthcheck::check);
+        return match checked {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("chat-service: healthcheck: {e:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let settings = match Settings::from_process_env(command.needs_database()) {
         Ok(settings) => settings,
         Err(e) => {
             eprintln!("chat-service: configuration: {e:#}");

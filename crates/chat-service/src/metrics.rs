@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::startup::Service;
+use crate::service::Service;
 
 /// The version and commit the binary was built from.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

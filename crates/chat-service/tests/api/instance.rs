@@ -6,15 +6,16 @@ use std::path::Path;
 
 use actix_web::dev::ServerHandle;
 use chat_domain::{ChatName, EmailAddress, ModelName, NewChat};
+use chat_service::service::sessions;
 use chat_service::settings::{AppEnv, Settings};
-use chat_service::startup::{Application, sessions};
+use chat_service::startup::Application;
 
 /// A service instance in this process, on `url`: `Settings::load` with the test environment
 /// and `APP__DATABASE__URL`, plus `vars`.
 pub struct Instance {
     pub address: String,
     pub settings: Settings,
-    pub service: actix_web::web::Data<chat_service::startup::Service>,
+    pub service: actix_web::web::Data<chat_service::service::Service>,
     handle: ServerHandle,
 }
 

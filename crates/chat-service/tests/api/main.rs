@@ -5,9 +5,11 @@
 
 mod adopt;
 mod auth;
+mod chat_lists;
 mod chats;
 mod cli;
 mod cluster;
+mod db;
 mod failures;
 mod fault_suite;
 mod faults;
@@ -15,6 +17,7 @@ mod grouping;
 mod helpers;
 mod idempotency;
 mod instance;
+mod message_rules;
 mod messages;
 mod operations;
 mod pgbouncer;
@@ -23,6 +26,7 @@ mod raw;
 mod reading;
 mod round_trips;
 mod route_params;
+mod seed;
 mod tls;
 mod waits;
 mod wire;

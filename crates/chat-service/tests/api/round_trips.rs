@@ -96,7 +96,7 @@ async fn without_the_statement_cache_every_statement_is_parsed_again() {
     for path in HotPath::ALL {
         let counts = path.counted(&app, &proxy, 3).await;
         assert!(counts.parses >= 3, "{path:?}: {counts:?}");
-        // And a transaction around each (see pg_checkout): more round trips, not fewer.
+        // And a transaction around each (see the PostgreSQL checkout): more round trips, not fewer.
         assert!(counts.round_trips > 3, "{path:?}: {counts:?}");
     }
 }

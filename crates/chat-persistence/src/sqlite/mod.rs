@@ -3,27 +3,32 @@
 //! operation runs as sync diesel on the wrapped connection (`spawn_blocking`), because
 //! diesel-async cannot build a multi-row insert for SQLite (diesel_async issue 277).
 
-use std::path::PathBuf;
+mod append;
+mod connection;
+mod keys;
+mod time;
+mod writer;
+
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context as _;
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
     MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
-use chrono::{DateTime, SubsecRound, Utc};
-use diesel::connection::SimpleConnection as _;
 use diesel::prelude::*;
-use diesel::serialize::{IsNull, Output, ToSql};
-use diesel::sql_types::TimestamptzSqlite;
 use diesel::sqlite::Sqlite;
 use diesel_async::AsyncConnection as _;
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 
+use self::append::{append, new_message_rows};
+pub use self::connection::SqliteTarget;
+use self::connection::{SqliteConn, connection_pragmas};
+use self::keys::{once as at_most_once, purge};
+pub(crate) use self::time::SqliteTime;
+use self::time::now;
+use self::writer::Writers;
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
-use crate::keys::sqlite::{once as at_most_once, purge};
 use crate::migrate::{
     APPLIED_VERSION, AppliedVersion, Direction, SQLITE_MIGRATIONS, latest_version,
     run_sqlite_migrations,
@@ -35,40 +40,7 @@ use crate::queries::{
 };
 use crate::rows::{ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id};
 use crate::schema::sqlite::chat_conversation;
-use crate::sqlite_append::{append, new_message_rows};
 use crate::{DatabaseSettings, pool};
-
-type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
-
-/// A timestamp as this adapter writes and compares it: UTC text with exactly three fraction
-/// digits (`2024-03-20 10:00:00.120+00:00`), the format of the schema's defaults too. One fixed
-/// format makes text order time order, which keyset paging relies on; diesel's own encoding
-/// drops trailing zeros (`10:00:00.12`), which would not compare right.
-#[derive(Debug, Clone, Copy, diesel::expression::AsExpression)]
-#[diesel(sql_type = TimestamptzSqlite)]
-pub struct SqliteTime(pub DateTime<Utc>);
-
-impl ToSql<TimestamptzSqlite, Sqlite> for SqliteTime {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> diesel::serialize::Result {
-        out.set_value(self.0.format("%Y-%m-%d %H:%M:%S%.3f+00:00").to_string());
-        Ok(IsNull::No)
-    }
-}
-
-/// Now, in the millisecond precision both backends answer with.
-pub(crate) fn now() -> SqliteTime {
-    SqliteTime(Utc::now().trunc_subsecs(3))
-}
-
-/// Where the database lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SqliteTarget {
-    /// `sqlite://PATH`: a file (its folder is created if missing).
-    File(PathBuf),
-    /// `sqlite::memory:`: one in-memory database shared by every connection of the store,
-    /// through SQLite's `memdb` VFS (normal locking, unlike shared-cache mode).
-    Memory,
-}
 
 pub struct SqliteStore {
     pool: Pool<SqliteConn>,
@@ -77,57 +49,13 @@ pub struct SqliteStore {
     /// Keeps an in-memory database alive while the store lives, even with no pooled connection.
     _keeper: Option<Mutex<SqliteConnection>>,
     key_ttl: std::time::Duration,
-    /// Whose turn it is to write (see [`Self::write`]).
-    writer: Arc<tokio::sync::Mutex<()>>,
-    /// The longest a write waits in all: for its turn, then for the file's lock.
-    busy_timeout: std::time::Duration,
-}
-
-/// Per-connection settings: foreign keys are off by default in SQLite; the busy timeout makes
-/// writers wait for each other instead of failing at once.
-fn connection_pragmas(busy_timeout: std::time::Duration) -> String {
-    format!(
-        "{} PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
-        busy_timeout_pragma(busy_timeout)
-    )
-}
-
-/// WAL lets readers run beside a writer. It is the database's, kept in the file, so it is set
-/// once when the store opens: setting it takes a lock, which made every connection opened
-/// while another process wrote fail at once.
-const WAL: &str = "PRAGMA journal_mode = WAL;";
-
-fn busy_timeout_pragma(wait: std::time::Duration) -> String {
-    format!("PRAGMA busy_timeout = {};", wait.as_millis())
+    writers: Writers,
 }
 
 impl SqliteStore {
     pub fn new(target: &SqliteTarget, settings: &DatabaseSettings) -> anyhow::Result<Self> {
         let pragmas = connection_pragmas(settings.busy_timeout);
-        let (open, keeper) = match target {
-            SqliteTarget::File(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating {}", dir.display()))?;
-                }
-                let open = path
-                    .to_str()
-                    .context("the SQLite path is not valid UTF-8")?
-                    .to_owned();
-                SqliteConnection::establish(&open)
-                    .with_context(|| format!("opening {open}"))?
-                    .batch_execute(&format!("{pragmas} {WAL}"))
-                    .with_context(|| format!("setting up {open}"))?;
-                (open, None)
-            }
-            SqliteTarget::Memory => {
-                let open = format!("file:/chat-service-{}?vfs=memdb", uuid::Uuid::new_v4());
-                let mut keeper = SqliteConnection::establish(&open)
-                    .context("opening the in-memory SQLite database")?;
-                keeper.batch_execute(&format!("{pragmas} {WAL}"))?;
-                (open, Some(Mutex::new(keeper)))
-            }
-        };
+        let (open, keeper) = connection::open(target, &pragmas)?;
         let url = open.clone();
         let connect: pool::Connect<SqliteConn> = Arc::new(move || {
             let url = url.clone();
@@ -139,8 +67,7 @@ impl SqliteStore {
             open,
             _keeper: keeper,
             key_ttl: settings.key_ttl,
-            writer: Arc::default(),
-            busy_timeout: settings.busy_timeout,
+            writers: Writers::new(settings.busy_timeout),
         })
     }
 
@@ -160,41 +87,13 @@ impl SqliteStore {
         self.pool.status()
     }
 
-    /// [`Self::run`] for a write, after the writes before it in this process: SQLite takes one
-    /// writer at a time, and its busy handler polls with sleeps of up to 100 ms, so writers
-    /// that queued on it waited far longer than on a FIFO lock of their own. `busy_timeout`
-    /// bounds the whole wait, the turn and the file's lock together (other processes' writers
-    /// still hold the file): past it the write is refused as unavailable, having stored nothing.
+    /// [`Self::run`] for a write, after the writes before it in this process (see
+    /// [`Writers`]).
     async fn write<R: Send + 'static>(
         &self,
         op: impl FnOnce(&mut SqliteConnection) -> R + Send + 'static,
     ) -> Result<R, StoreFailure> {
-        let deadline = tokio::time::Instant::now() + self.busy_timeout;
-        let waited = || {
-            StoreFailure::Unavailable(anyhow::anyhow!(
-                "a write waited database.busy_timeout ({:?}) for its turn",
-                self.busy_timeout
-            ))
-        };
-        let _turn = tokio::time::timeout_at(deadline, self.writer.lock())
-            .await
-            .map_err(|_| waited())?;
-        let mut conn: Object<SqliteConn> = tokio::time::timeout_at(deadline, self.pool.get())
-            .await
-            .map_err(|_| waited())?
-            .map_err(pool_failure)?;
-        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-        let full = self.busy_timeout;
-        conn.spawn_blocking(move |conn| {
-            conn.batch_execute(&busy_timeout_pragma(left))?;
-            let result = op(conn);
-            if let Err(e) = conn.batch_execute(&busy_timeout_pragma(full)) {
-                tracing::warn!(error = %e, "restoring SQLite's busy_timeout");
-            }
-            Ok(result)
-        })
-        .await
-        .map_err(failure)
+        self.writers.write(&self.pool, op).await
     }
 
     /// Runs `op` on a pooled connection, on a blocking thread: a failure to get the connection

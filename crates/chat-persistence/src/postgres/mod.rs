@@ -1,5 +1,13 @@
 //! The chat store on PostgreSQL: a deadpool of diesel-async connections.
 
+mod append;
+mod chats;
+mod checkout;
+pub mod connect;
+mod group;
+mod keys;
+mod messages;
+
 use std::sync::Arc;
 
 use std::time::Duration;
@@ -18,18 +26,19 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use scoped_futures::ScopedFutureExt as _;
 use secrecy::ExposeSecret;
 
-use crate::pg_connect::PgTarget;
+use self::connect::PgTarget;
 
+use self::append::append;
+use self::chats::{InsertChatError, insert_chat, unknown_model};
+use self::checkout::{Checkout, Retry, settings_sql};
+use self::group::Grouper;
+use self::keys::{claim, keep, purge};
+use self::messages::{delete_where, messages_page};
 use crate::fault::{create_user_error, failure};
-use crate::keys::postgres::{claim, keep, purge};
 use crate::migrate::{
     APPLIED_VERSION, AppliedVersion, Direction, POSTGRES_MIGRATIONS, latest_version,
     run_postgres_migrations,
 };
-use crate::pg_append::{Grouper, append};
-use crate::pg_chats::{InsertChatError, insert_chat, unknown_model};
-use crate::pg_checkout::{Checkout, Retry, settings_sql};
-use crate::pg_messages::{delete_where, messages_page};
 use crate::prepared::prepared;
 use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, get_chat, insert_user, rename_chat,
@@ -72,7 +81,7 @@ impl PgStore {
                 Ok(conn)
             })
         });
-        // With the cache off, the settings are the transaction's (see `pg_checkout`).
+        // With the cache off, the settings are the transaction's (see `checkout`).
         let setup = match cache {
             true => settings_sql(settings.statement_timeout, false),
             false => String::new(),

@@ -9,19 +9,19 @@ use std::path::{Path, PathBuf};
 use anyhow::bail;
 use config::{Config, File, FileFormat, Value, ValueKind};
 
-use crate::settings::AppEnv;
+use crate::settings::raw::AppEnv;
 
 /// The files in `config/`, as built into the binary.
-pub const EMBEDDED_DEFAULTS: &str = include_str!("../../../config/default.toml");
+pub const EMBEDDED_DEFAULTS: &str = include_str!("../../../../config/default.toml");
 const EMBEDDED_ENVS: [(AppEnv, &str); 3] = [
     (
         AppEnv::Development,
-        include_str!("../../../config/development.toml"),
+        include_str!("../../../../config/development.toml"),
     ),
-    (AppEnv::Test, include_str!("../../../config/test.toml")),
+    (AppEnv::Test, include_str!("../../../../config/test.toml")),
     (
         AppEnv::Production,
-        include_str!("../../../config/production.toml"),
+        include_str!("../../../../config/production.toml"),
     ),
 ];
 

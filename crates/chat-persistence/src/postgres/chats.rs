@@ -7,12 +7,12 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use scoped_futures::ScopedFutureExt as _;
 
 use crate::fault::{create_chat_error, failure};
-use crate::pg_checkout::{Checkout, Retry};
+use crate::postgres::checkout::{Checkout, Retry};
 use crate::prepared::prepared;
 use crate::rows::ChatRow;
 
 /// A new chat, its model taking the column's type (text, or the app's enum), as the messages
-/// do in `pg_append`.
+/// do in `append`.
 const INSERT_CHAT: &str = "\
 INSERT INTO chat_conversation (name, model, neptun_user_id, created_at, updated_at)
 SELECT c.name, c.model, $2, now(), now()

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::rows::{MessageRow, message_columns};
 use crate::schema::sqlite::{chat_conversation, chat_conversation_message};
-use crate::sqlite::SqliteTime;
+use crate::sqlite::time::SqliteTime;
 
 /// One message row as SQLite gets it. No `Option` field and `treat_none_as_default_value =
 /// false`, so that diesel writes a batch as one multi-row INSERT rather than one per row.
@@ -73,7 +73,7 @@ mod tests {
     use diesel::sqlite::Sqlite;
 
     use super::*;
-    use crate::sqlite::now;
+    use crate::sqlite::time::now;
 
     #[test]
     fn a_batch_is_one_multi_row_insert() {
