@@ -66,8 +66,7 @@ where
 /// Opens a connection on `home`, the runtime the pool was built on (the service's main one), so
 /// that its driver (diesel-async spawns one per connection, where it is opened) runs there, not
 /// on whichever HTTP worker happened to open it: a worker busy with its own requests then never
-/// holds up the statements of another worker's. Measured: +10-15 % req/s at c=16 and c=64 and
-/// on 10-message batches (scripts/bench).
+/// holds up the statements of another worker's (docs/performance.md).
 fn on_home<C: Send + 'static>(
     home: Option<&tokio::runtime::Handle>,
     open: BoxFuture<'static, diesel::ConnectionResult<C>>,

@@ -27,8 +27,8 @@ fn main() -> ExitCode {
     chat_service::telemetry::init(settings.log.format);
     // A multi-threaded runtime: the migration harness blocks on it from a blocking thread, and
     // actix-web runs its own worker threads beside it. It drives the database connections and
-    // the append groups; requests run on the actix workers. Half the cores: on two, a second
-    // thread only competed with the workers (and a co-located database) for them.
+    // the append groups; requests run on the actix workers. Half the cores: the rest are the
+    // workers' (and, often, a co-located database's).
     let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

@@ -1,5 +1,6 @@
 //! Every session cookie in `vectors/sessions.json` (made by h3 1.15.3's own `useSession`; a
-//! copy of `shared/vectors/sessions.json`) is accepted or refused exactly as it says.
+//! copy of the vectors the app's team made with its own session code) is accepted or refused
+//! exactly as it says.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

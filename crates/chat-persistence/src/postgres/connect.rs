@@ -117,20 +117,21 @@ impl PgTarget {
     /// PgBouncer runs each statement's prepare and execute on one server connection.
     pub async fn connect_pinned(&self, pinned: bool) -> Result<AsyncPgConnection, ConnectionError> {
         let tls = MakeRustlsConnect::new((*self.tls).clone());
-        let failed = |e: &tokio_postgres::Error| {
+        // `{:#}`: the error and its causes (TLS's reason is a cause), on one line.
+        let failed = |e: tokio_postgres::Error| {
             ConnectionError::BadConnection(format!(
-                "connecting to {} (sslmode={:?}): {}",
+                "connecting to {} (sslmode={:?}): {:#}",
                 self.describe(),
                 self.mode,
-                error_chain(e)
+                anyhow::Error::new(e)
             ))
         };
-        let (client, mut connection) = self.config.connect(tls).await.map_err(|e| failed(&e))?;
+        let (client, mut connection) = self.config.connect(tls).await.map_err(failed)?;
         if pinned {
             // The connection must be driven while the client waits for its answer.
             let begin = std::pin::pin!(client.batch_execute("BEGIN"));
             match futures_util::future::select(begin, &mut connection).await {
-                futures_util::future::Either::Left((begun, _)) => begun.map_err(|e| failed(&e))?,
+                futures_util::future::Either::Left((begun, _)) => begun.map_err(failed)?,
                 futures_util::future::Either::Right((ended, _)) => {
                     return Err(ended.err().map_or_else(
                         || {
@@ -138,7 +139,7 @@ impl PgTarget {
                                 "the server closed the connection".into(),
                             )
                         },
-                        |e| failed(&e),
+                        failed,
                     ));
                 }
             }
@@ -166,17 +167,6 @@ impl std::fmt::Debug for PgTarget {
 
 /// An error and its causes, as one line: tokio-postgres's own message ("error performing TLS
 /// handshake") says nothing of why.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut line = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        line.push_str(": ");
-        line.push_str(&c.to_string());
-        cause = c.source();
-    }
-    line
-}
-
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

@@ -1,4 +1,4 @@
-//! The app's own database (`shared/spec/APP-DATABASE.md`), adopted in place by `migrate`:
+//! The app's own database (`docs/neptun-web.md`), adopted in place by `migrate`:
 //! the app's tables, types and rows stay as they are, the app's queries keep working, and
 //! rolling back leaves them in place.
 

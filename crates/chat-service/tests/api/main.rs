@@ -1,4 +1,4 @@
-//! Black-box tests of the HTTP contract (`shared/spec/CONTRACT.md`), one fresh database each.
+//! Black-box tests of the HTTP contract (`docs/contract.md`), one fresh database each.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]

@@ -1,4 +1,4 @@
-//! The hot paths on the wire (issue 11): on a warm connection, posting messages, reading a page
+//! The hot paths on the wire: on a warm connection, posting messages, reading a page
 //! of messages and listing chats are one round trip each, with no statement parsed again and no
 //! health query. Seen through `wire::Proxy`, on a pool of one connection so that the warm-up
 //! prepares every statement where the counted requests run. Without the statement cache every

@@ -1,5 +1,5 @@
 //! A TCP proxy between the service and PostgreSQL that reads the protocol's messages as they
-//! pass and counts what issue 11 measured in the statement log: round trips, `Parse`s (a
+//! pass and counts what PostgreSQL's statement log shows: round trips, `Parse`s (a
 //! statement prepared) and simple queries. It refuses TLS (answers `N` to `SSLRequest`), so the
 //! service's default `sslmode=prefer` goes on in plain text where the messages can be read.
 
