@@ -3,7 +3,7 @@
 //! database). Causes are for the log, never for the client.
 
 use crate::idempotency::KeyConflict;
-use crate::ids::{ChatId, UserId};
+use crate::ids::{ChatId, MessageId, UserId};
 
 /// Why a store could not do what was asked. Every store operation can fail so; nothing was
 /// stored when it does.
@@ -54,6 +54,59 @@ pub enum ChatError {
     /// A write with an idempotency key that cannot be used for it (writes only).
     #[error(transparent)]
     Key(#[from] KeyConflict),
+    /// The store keeps actors in the app's enum and does not take this one there (`system`
+    /// on the app's database, unless allowed): the app's AI route refuses chats holding one.
+    #[error("the store does not accept the actor {actor:?} here; it accepts {options:?}")]
+    ActorRefused { actor: String, options: Vec<String> },
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+/// Why saving a message's code blocks failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    /// The message is not in that chat of the owner's (or the chat is not the owner's).
+    #[error("message {message} not found in chat {chat} of user {owner}")]
+    MessageNotFound {
+        owner: UserId,
+        chat: ChatId,
+        message: MessageId,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+/// Why an owner's operation on a share failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ShareError {
+    #[error("chat {chat} not found for user {owner}")]
+    ChatNotFound { owner: UserId, chat: ChatId },
+    /// The share is not that chat's, or the chat not the owner's.
+    #[error("share {share} of chat {chat} not found for user {owner}")]
+    ShareNotFound {
+        owner: UserId,
+        chat: ChatId,
+        share: i32,
+    },
+    /// The password cannot be stored the app's way (see the store).
+    #[error("the share's password cannot be encrypted the app's way")]
+    UnstorablePassword,
+    #[error(transparent)]
+    Store(#[from] StoreFailure),
+}
+
+/// Why a reader may not read a shared chat. Each but `NoSession` says what the reader may
+/// learn of the share (the app's `shareInfo`).
+#[derive(Debug, thiserror::Error)]
+pub enum SharedChatError {
+    #[error("no such share, or it is not active")]
+    NotFound(crate::share::ShareInfo),
+    #[error("the share's password was not given or is wrong")]
+    WrongPassword(crate::share::ShareInfo),
+    #[error("the share has a whitelist, and the reader has no session")]
+    NoSession(#[source] SessionError),
+    #[error("the reader is not on the share's whitelist")]
+    NotWhitelisted(crate::share::ShareInfo),
     #[error(transparent)]
     Store(#[from] StoreFailure),
 }

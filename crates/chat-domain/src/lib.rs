@@ -5,19 +5,23 @@
 
 pub mod chat;
 pub mod error;
+pub mod file;
 pub mod idempotency;
 pub mod ids;
 pub mod message;
 pub mod paging;
 pub mod ports;
 pub mod service;
+pub mod share;
 pub mod text;
 pub mod user;
 
 pub use chat::{Chat, ChatName, ChatSelection, ModelName, NameError, NewChat, TooManyChats};
 pub use error::{
-    AuthError, ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure,
+    AuthError, ChatError, CreateChatError, CreateUserError, FileError, SessionError, ShareError,
+    SharedChatError, StoreFailure,
 };
+pub use file::{ChatFile, FileTextError, NewChatFile};
 pub use idempotency::{
     IdempotencyKey, KeptKey, KeyConflict, KeyError, Once, Record, Recorded, Written,
 };
@@ -30,6 +34,10 @@ pub use paging::{
     ChatCursor, ChatListQuery, ChatOrder, ChatPage, ChatSortField, Direction, InvalidOrder,
     MessageListQuery, MessagePage, PageLimit, PageLimitError, SortBy, SortKey,
 };
-pub use ports::{ChatStore, SessionVerifier};
+pub use ports::{ChatStore, FileStore, SessionVerifier, ShareStore};
 pub use service::{Caller, ChatService};
+pub use share::{
+    Share, ShareAccess, ShareCredentials, ShareInfo, SharePassword, ShareSettings, SharedChat,
+    SharedMessage, WhitelistEntry,
+};
 pub use user::{EmailAddress, InvalidEmail};

@@ -57,8 +57,10 @@ pub struct MessageLimits {
 }
 
 impl MessageLimits {
-    pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 65_536;
-    pub const DEFAULT_MAX_BATCH: usize = 100;
+    /// Generous: what bounds a request is the body's byte budget (`limits.max_body_bytes`),
+    /// not a count a long AI answer or a long playground would reach.
+    pub const DEFAULT_MAX_MESSAGE_CHARS: usize = 1_048_576;
+    pub const DEFAULT_MAX_BATCH: usize = 10_000;
 
     /// Both limits must be at least 1: a limit of 0 would refuse every request.
     pub fn new(max_message_chars: usize, max_batch: usize) -> anyhow::Result<Self> {

@@ -4,11 +4,15 @@ use std::future::Future;
 
 use crate::chat::ChatSelection;
 use crate::chat::{Chat, ChatName, NewChat};
-use crate::error::{ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure};
+use crate::error::{
+    ChatError, CreateChatError, CreateUserError, FileError, SessionError, ShareError, StoreFailure,
+};
+use crate::file::{ChatFile, NewChatFile};
 use crate::idempotency::{Once, Written};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{ChatMessage, MessageBatch};
 use crate::paging::{ChatCursor, ChatOrder, MessageListQuery};
+use crate::share::{Share, ShareAccess, ShareSettings, SharedMessage, WhitelistEntry};
 use crate::user::EmailAddress;
 
 /// Where chats and their messages live. Every operation may also fail with a
@@ -19,7 +23,7 @@ use crate::user::EmailAddress;
 /// key runs; replays the answer kept with the key (or answers `Key(Mismatch)` for another
 /// fingerprint) when the key is known and younger than the store's key lifetime; otherwise
 /// makes the write and keeps its recorded answer with the key. A failed write keeps no key.
-pub trait ChatStore: Send + Sync + 'static {
+pub trait ChatStore: FileStore + ShareStore + Send + Sync + 'static {
     /// Stores every message of `batch` in chat `chat` of user `owner`, all or none, and sets the
     /// chat's `updated_at` to the messages' `created_at` (one instant for the whole batch).
     /// Returns the stored messages in batch order, their ids increasing in that order.
@@ -113,6 +117,72 @@ pub trait ChatStore: Send + Sync + 'static {
 
     /// Forgets the idempotency keys older than the store's key lifetime; returns how many.
     fn purge_expired_keys(&self) -> impl Future<Output = Result<u64, StoreFailure>> + Send;
+}
+
+/// Where a message's code blocks ("files") live.
+pub trait FileStore: Send + Sync + 'static {
+    /// The files of `owner`'s chat, oldest first. Errors: `ChatNotFound`.
+    fn chat_files(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+    ) -> impl Future<Output = Result<Vec<ChatFile>, ChatError>> + Send;
+
+    /// Saves `files` for message `message` of `owner`'s chat `chat`, all or none, in order.
+    /// Errors: `MessageNotFound` when the message is not in that chat of the owner's.
+    fn save_files(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        message: MessageId,
+        files: &[NewChatFile],
+    ) -> impl Future<Output = Result<Vec<ChatFile>, FileError>> + Send;
+}
+
+/// Where shares live. Passwords and e-mail addresses are compared the app's way (its
+/// encryption with its secret), which is the store's to know.
+pub trait ShareStore: Send + Sync + 'static {
+    /// The share of `owner`'s chat, if it has one. Errors: `ChatNotFound`.
+    fn chat_share(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+    ) -> impl Future<Output = Result<Option<Share>, ShareError>> + Send;
+
+    /// Publishes `owner`'s chat as `settings` say: the chat's share is made, or, if it has one,
+    /// updated. Errors: `ChatNotFound`, `UnstorablePassword`.
+    fn publish(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        settings: &ShareSettings,
+    ) -> impl Future<Output = Result<Share, ShareError>> + Send;
+
+    /// Whitelists, on share `share` of `owner`'s chat, the owner and the users whose e-mail
+    /// address is one of `emails` (addresses no user has are skipped without a word, so the
+    /// route cannot tell who has an account). Returns the owner's and those users' entries,
+    /// none twice. Errors: `ShareNotFound`.
+    fn whitelist(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        share: i32,
+        emails: &[EmailAddress],
+    ) -> impl Future<Output = Result<Vec<WhitelistEntry>, ShareError>> + Send;
+
+    /// The share named `uuid`, with whether `password` matches its password and who is on its
+    /// whitelist; `None` when there is no such share.
+    fn share_access(
+        &self,
+        uuid: &str,
+        password: Option<&str>,
+    ) -> impl Future<Output = Result<Option<ShareAccess>, StoreFailure>> + Send;
+
+    /// The messages of the shared chat of share `share`, oldest first.
+    fn shared_messages(
+        &self,
+        share: &Share,
+    ) -> impl Future<Output = Result<Vec<SharedMessage>, StoreFailure>> + Send;
 }
 
 /// Turns a session token (as the client sent it) into the id of the user it was issued to.

@@ -156,6 +156,10 @@ impl From<ChatError> for ApiError {
                 ApiError::new(StatusCode::NOT_FOUND, "Not Found. Chat not found."),
             ),
             ChatError::Key(conflict) => conflict.into(),
+            // Only appends meet it, and their handler says which messages had the actor.
+            ChatError::ActorRefused { .. } => {
+                Self::refused(&e, ApiError::for_status(StatusCode::BAD_REQUEST))
+            }
             ChatError::Store(failure) => failure.into(),
         }
     }

@@ -8,10 +8,10 @@ use std::marker::PhantomData;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use chat_domain::{Caller, ChatId, ChatService, ChatStore, SessionVerifier, UserId};
+use chat_domain::{Caller, ChatId, ChatService, ChatStore, MessageId, SessionVerifier, UserId};
 
 use crate::error::ApiError;
-use crate::path::{ChatPath, UserPath};
+use crate::path::{ChatItemPath, ChatPath, UserPath};
 use crate::session::token_of;
 
 const INVALID_USER_ROUTE: &str = "Bad Request. Invalid route parameters(user_id).";
@@ -49,6 +49,58 @@ impl<S: ChatStore, V: SessionVerifier> AuthorizedChat<S, V> {
             chat,
             service: PhantomData,
         })
+    }
+}
+
+/// The caller, authorized for the route's `{user_id}`, the route's `{chat_id}`, and a third
+/// id under the chat (`{message_id}`, `{share_id}`): route ids (all of them) first, then the
+/// session and the owner.
+pub struct AuthorizedItem<S, V, T> {
+    pub caller: Caller,
+    pub chat: ChatId,
+    pub item: T,
+    service: PhantomData<fn() -> (S, V)>,
+}
+
+/// The ids' parser of a route under a chat, and its message for a 400.
+pub trait ChatItem: Sized + 'static {
+    const INVALID_ROUTE: &'static str;
+    fn parse(req: &HttpRequest) -> Result<ChatItemPath<Self>, Vec<crate::issue::Issue>>;
+}
+
+impl ChatItem for MessageId {
+    const INVALID_ROUTE: &'static str =
+        "Bad Request. Invalid route parameters(user_id | chat_id | message_id).";
+    fn parse(req: &HttpRequest) -> Result<ChatItemPath<Self>, Vec<crate::issue::Issue>> {
+        ChatItemPath::message(req)
+    }
+}
+
+impl ChatItem for i32 {
+    const INVALID_ROUTE: &'static str =
+        "Bad Request. Invalid route parameters(user_id | chat_id | share_id).";
+    fn parse(req: &HttpRequest) -> Result<ChatItemPath<Self>, Vec<crate::issue::Issue>> {
+        ChatItemPath::share(req)
+    }
+}
+
+impl<S: ChatStore, V: SessionVerifier, T: ChatItem> FromRequest for AuthorizedItem<S, V, T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            T::parse(req)
+                .map_err(|issues| ApiError::bad_request(T::INVALID_ROUTE, issues))
+                .and_then(|ChatItemPath(owner, chat, item)| {
+                    Ok(Self {
+                        caller: authorize::<S, V>(req, owner)?,
+                        chat,
+                        item,
+                        service: PhantomData,
+                    })
+                }),
+        )
     }
 }
 

@@ -11,6 +11,7 @@ pub mod error;
 pub mod expect;
 pub mod extract;
 mod fallback;
+pub mod files;
 pub mod idempotency;
 pub mod issue;
 pub mod messages;
@@ -21,6 +22,8 @@ pub mod probes;
 pub mod query;
 mod schema;
 pub mod session;
+pub mod shared;
+pub mod shares;
 pub mod unread_body;
 pub mod wire;
 
@@ -46,7 +49,7 @@ pub struct HttpSettings {
 impl Default for HttpSettings {
     fn default() -> Self {
         Self {
-            max_body_bytes: 2 * 1024 * 1024,
+            max_body_bytes: 16 * 1024 * 1024,
             read_ceiling: PageLimit::DEFAULT_CEILING,
             body_timeout: std::time::Duration::from_secs(15),
         }

@@ -45,7 +45,7 @@ macro_rules! routes {
             cfg: &mut actix_web::web::ServiceConfig,
         ) {
             use actix_web::{http::Method, web};
-            use crate::{chats, messages, probes};
+            use crate::{chats, files, messages, probes, shared, shares};
             $(
                 cfg.service(
                     web::resource(actix_pattern($path))
@@ -94,6 +94,16 @@ routes! {
     "/api/users/{user_id}/chats/{chat_id}/messages/last" => [
         DELETE messages::delete_last,
     ],
+    "/api/users/{user_id}/chats/{chat_id}/files" => [GET files::list],
+    "/api/users/{user_id}/chats/{chat_id}/files/{message_id}" => [POST files::save],
+    "/api/users/{user_id}/chats/{chat_id}/shares" => [
+        GET shares::get,
+        POST shares::publish,
+    ],
+    "/api/users/{user_id}/chats/{chat_id}/shares/{share_id}/whitelist-entries" => [
+        POST shares::whitelist,
+    ],
+    "/api/shared/chats/{uuid}" => [GET shared::read],
 }
 
 /// `{user_id}` → `{user_id:[^/]*}`: a segment that may be empty.

@@ -2,7 +2,7 @@
 //! the ids' bound. Parsed and documented here, once, for every route.
 
 use actix_web::HttpRequest;
-use chat_domain::{ChatId, IdError, UserId};
+use chat_domain::{ChatId, IdError, MessageId, UserId};
 use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{KnownFormat, ObjectBuilder, Required, SchemaFormat, Type};
@@ -78,11 +78,75 @@ impl ChatPath {
     }
 }
 
+/// `{user_id}`, `{chat_id}` and a third id (`{message_id}`, `{share_id}`) under the chat.
+pub struct ChatItemPath<T>(pub UserId, pub ChatId, pub T);
+
+impl ChatItemPath<MessageId> {
+    pub fn message(req: &HttpRequest) -> Result<Self, Vec<Issue>> {
+        Self::of(req, "message_id", i64::MAX, |n| Ok(MessageId::new(n)))
+    }
+}
+
+impl ChatItemPath<i32> {
+    pub fn share(req: &HttpRequest) -> Result<Self, Vec<Issue>> {
+        Self::of(req, "share_id", i64::from(i32::MAX), |n| {
+            i32::try_from(n).map_err(|_| IdError::NotPositive)
+        })
+    }
+}
+
+impl<T> ChatItemPath<T> {
+    fn of(
+        req: &HttpRequest,
+        name: &'static str,
+        max: i64,
+        make: fn(i64) -> Result<T, IdError>,
+    ) -> Result<Self, Vec<Issue>> {
+        let chat = ChatPath::of(req);
+        let item = parse_id(segment(req, name), name, max, make);
+        match (chat, item) {
+            (Ok(ChatPath(user, chat)), Ok(item)) => Ok(Self(user, chat, item)),
+            (chat, item) => Err(chat
+                .err()
+                .unwrap_or_default()
+                .into_iter()
+                .chain(item.err())
+                .collect()),
+        }
+    }
+}
+
+impl IntoParams for ChatItemPath<MessageId> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = ChatPath::into_params(|| None);
+        params.push(id_param("message_id", i64::MAX, "A message of that chat"));
+        params
+    }
+}
+
+impl IntoParams for ChatItemPath<i32> {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let mut params = ChatPath::into_params(|| None);
+        params.push(id_param(
+            "share_id",
+            i64::from(i32::MAX),
+            "The share of that chat",
+        ));
+        params
+    }
+}
+
 /// An id in the path, as the document describes it.
 fn id_param(name: &str, max: i64, description: &str) -> Parameter {
     let schema = ObjectBuilder::new()
         .schema_type(Type::Integer)
-        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int32)))
+        .format(Some(SchemaFormat::KnownFormat(
+            if max > i64::from(i32::MAX) {
+                KnownFormat::Int64
+            } else {
+                KnownFormat::Int32
+            },
+        )))
         .minimum(Some(1))
         .maximum(Some(max));
     ParameterBuilder::new()

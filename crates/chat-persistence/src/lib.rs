@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
+mod app_secret;
 mod fault;
 mod keys;
 pub mod migrate;
@@ -14,6 +15,8 @@ mod prepared;
 mod queries;
 mod rows;
 pub mod schema;
+mod sharing;
+mod sharing_rows;
 pub mod sqlite;
 pub mod store;
 
@@ -45,6 +48,12 @@ pub struct DatabaseSettings {
     /// beyond one use, and every operation is a transaction (see `pg_checkout`), for a
     /// transaction-pooling PgBouncer before 1.21.
     pub statement_cache: bool,
+    /// The app's `CRYPTO_SECRET`: share passwords and e-mail addresses are kept encrypted with
+    /// it, as the app keeps them.
+    pub app_secret: SecretString,
+    /// On the app's database (adopted), whether `system` messages may be stored: the app's AI
+    /// route refuses a chat that holds one.
+    pub app_system_actor: bool,
     /// PostgreSQL: where migrations run, when not at `url` (they need a session of their own:
     /// an advisory lock, `CREATE INDEX CONCURRENTLY`; a transaction-pooling PgBouncer has none).
     pub migration_url: Option<SecretString>,

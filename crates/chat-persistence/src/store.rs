@@ -7,6 +7,10 @@ use chat_domain::{
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
     MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
+use chat_domain::{
+    ChatFile, FileError, FileStore, NewChatFile, Share, ShareAccess, ShareError, ShareSettings,
+    ShareStore, SharedMessage, WhitelistEntry,
+};
 use secrecy::ExposeSecret;
 
 use crate::DatabaseSettings;
@@ -114,6 +118,59 @@ impl Store {
             Self::Postgres(_) => "postgres",
             Self::Sqlite(_) => "sqlite",
         }
+    }
+}
+
+impl FileStore for Store {
+    async fn chat_files(&self, owner: UserId, chat: ChatId) -> Result<Vec<ChatFile>, ChatError> {
+        forward!(self.chat_files(owner, chat))
+    }
+
+    async fn save_files(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        message: MessageId,
+        files: &[NewChatFile],
+    ) -> Result<Vec<ChatFile>, FileError> {
+        forward!(self.save_files(owner, chat, message, files))
+    }
+}
+
+impl ShareStore for Store {
+    async fn chat_share(&self, owner: UserId, chat: ChatId) -> Result<Option<Share>, ShareError> {
+        forward!(self.chat_share(owner, chat))
+    }
+
+    async fn publish(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        settings: &ShareSettings,
+    ) -> Result<Share, ShareError> {
+        forward!(self.publish(owner, chat, settings))
+    }
+
+    async fn whitelist(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        share: i32,
+        emails: &[EmailAddress],
+    ) -> Result<Vec<WhitelistEntry>, ShareError> {
+        forward!(self.whitelist(owner, chat, share, emails))
+    }
+
+    async fn share_access(
+        &self,
+        uuid: &str,
+        password: Option<&str>,
+    ) -> Result<Option<ShareAccess>, StoreFailure> {
+        forward!(self.share_access(uuid, password))
+    }
+
+    async fn shared_messages(&self, share: &Share) -> Result<Vec<SharedMessage>, StoreFailure> {
+        forward!(self.shared_messages(share))
     }
 }
 

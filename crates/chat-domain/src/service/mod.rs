@@ -1,5 +1,7 @@
 //! The operations of the service, generic over the ports.
 
+mod sharing;
+
 use crate::chat::{Chat, ChatName, ChatSelection, ModelName, NewChat};
 use crate::error::{
     AuthError, ChatError, CreateChatError, CreateUserError, SessionError, StoreFailure,

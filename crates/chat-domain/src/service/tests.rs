@@ -5,14 +5,22 @@ use std::sync::Mutex;
 use chrono::Utc;
 
 use super::*;
+use crate::error::{FileError, ShareError};
+use crate::file::{ChatFile, NewChatFile};
 use crate::ids::MessageId;
 use crate::message::{Actor, MessageText, NewMessage};
+use crate::ports::{FileStore, ShareStore};
+use crate::share::{
+    Share, ShareAccess, ShareCredentials, ShareSettings, SharedMessage, WhitelistEntry,
+};
 
 /// An in-memory store, enough to test the service's own logic without a database.
 #[derive(Default)]
 struct MemoryStore {
     chats: Vec<(UserId, ChatId)>,
     messages: Mutex<Vec<ChatMessage>>,
+    /// The one share there is, and its password.
+    share: Option<(ShareAccess, &'static str)>,
 }
 
 impl ChatStore for MemoryStore {
@@ -123,6 +131,70 @@ impl ChatStore for MemoryStore {
     }
 }
 
+impl FileStore for MemoryStore {
+    async fn chat_files(&self, _: UserId, _: ChatId) -> Result<Vec<ChatFile>, ChatError> {
+        Ok(Vec::new())
+    }
+
+    async fn save_files(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        message: MessageId,
+        _: &[NewChatFile],
+    ) -> Result<Vec<ChatFile>, FileError> {
+        Err(FileError::MessageNotFound {
+            owner,
+            chat,
+            message,
+        })
+    }
+}
+
+impl ShareStore for MemoryStore {
+    async fn chat_share(&self, _: UserId, _: ChatId) -> Result<Option<Share>, ShareError> {
+        Ok(self.share.as_ref().map(|(a, _)| a.share.clone()))
+    }
+
+    async fn publish(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        _: &ShareSettings,
+    ) -> Result<Share, ShareError> {
+        Err(ShareError::ChatNotFound { owner, chat })
+    }
+
+    async fn whitelist(
+        &self,
+        owner: UserId,
+        chat: ChatId,
+        share: i32,
+        _: &[EmailAddress],
+    ) -> Result<Vec<WhitelistEntry>, ShareError> {
+        Err(ShareError::ShareNotFound { owner, chat, share })
+    }
+
+    async fn share_access(
+        &self,
+        uuid: &str,
+        password: Option<&str>,
+    ) -> Result<Option<ShareAccess>, StoreFailure> {
+        Ok(self
+            .share
+            .as_ref()
+            .filter(|(a, _)| a.share.uuid == uuid)
+            .map(|(a, kept)| ShareAccess {
+                password_matches: password == Some(*kept),
+                ..a.clone()
+            }))
+    }
+
+    async fn shared_messages(&self, _: &Share) -> Result<Vec<SharedMessage>, StoreFailure> {
+        Ok(Vec::new())
+    }
+}
+
 /// Tokens are "user:<id>" here; the real verifier unseals iron cookies.
 struct PlainSessions;
 
@@ -207,4 +279,115 @@ async fn posting_goes_to_the_callers_chat_only() {
         svc.post_messages(&caller, cid(11), &batch, None).await,
         Err(ChatError::ChatNotFound { .. })
     ));
+}
+
+/// A service whose one share (uuid "s") is as given, with the password "pw".
+fn sharing(
+    shared: bool,
+    protected: bool,
+    has_password: bool,
+    whitelist: &[i64],
+) -> ChatService<MemoryStore, PlainSessions> {
+    let share = Share {
+        id: 1,
+        uuid: "s".into(),
+        shared,
+        protected,
+        has_password,
+        chat: cid(10),
+        created_at: Utc::now(),
+        updated_at: Utc::now(),
+    };
+    let access = ShareAccess {
+        share,
+        password_matches: false,
+        whitelist: whitelist.iter().map(|id| uid(*id)).collect(),
+    };
+    let store = MemoryStore {
+        chats: vec![(uid(1), cid(10))],
+        share: Some((access, "pw")),
+        ..Default::default()
+    };
+    ChatService::new(store, PlainSessions, MessageLimits::default())
+}
+
+fn basic(username: &str, password: &str) -> Option<ShareCredentials> {
+    Some(ShareCredentials {
+        username: username.into(),
+        password: password.into(),
+    })
+}
+
+#[tokio::test]
+async fn a_shared_chat_is_protected_as_the_app_protects_it() {
+    use crate::error::SharedChatError as E;
+    let open = sharing(true, false, false, &[]);
+    assert!(open.read_shared_chat("s", None, None).await.is_ok());
+    assert!(
+        matches!(open.read_shared_chat("t", None, None).await, Err(E::NotFound(i)) if !i.exists)
+    );
+
+    let inactive = sharing(false, false, false, &[]);
+    assert!(
+        matches!(inactive.read_shared_chat("s", None, None).await, Err(E::NotFound(i)) if i.exists && !i.active)
+    );
+
+    let locked = sharing(true, true, true, &[]);
+    assert!(matches!(
+        locked.read_shared_chat("s", None, None).await,
+        Err(E::WrongPassword(_))
+    ));
+    assert!(matches!(
+        locked
+            .read_shared_chat("s", basic("", "no").as_ref(), None)
+            .await,
+        Err(E::WrongPassword(_))
+    ));
+    assert!(matches!(
+        locked
+            .read_shared_chat("s", basic("a", "pw").as_ref(), None)
+            .await,
+        Err(E::WrongPassword(_))
+    ));
+    assert!(
+        locked
+            .read_shared_chat("s", basic("", "pw").as_ref(), None)
+            .await
+            .is_ok()
+    );
+
+    // A password set on a share that is not private is not asked for, as in the app.
+    let public_with_password = sharing(true, false, true, &[]);
+    assert!(
+        public_with_password
+            .read_shared_chat("s", None, None)
+            .await
+            .is_ok()
+    );
+
+    let listed = sharing(true, true, false, &[1, 7]);
+    assert!(matches!(
+        listed.read_shared_chat("s", None, None).await,
+        Err(E::NoSession(_))
+    ));
+    assert!(
+        matches!(listed.read_shared_chat("s", None, Some("user:2")).await, Err(E::NotWhitelisted(i)) if i.has_whitelist)
+    );
+    assert!(
+        listed
+            .read_shared_chat("s", None, Some("user:7"))
+            .await
+            .is_ok()
+    );
+
+    let both = sharing(true, true, true, &[7]);
+    assert!(matches!(
+        both.read_shared_chat("s", None, Some("user:7")).await,
+        Err(E::WrongPassword(_))
+    ));
+    assert!(
+        both.read_shared_chat("s", basic("", "pw").as_ref(), Some("user:7"))
+            .await
+            .is_ok()
+    );
 }

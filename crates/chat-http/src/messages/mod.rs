@@ -6,7 +6,7 @@ mod response;
 
 use actix_web::http::header::LINK;
 use actix_web::{HttpRequest, HttpResponse, web};
-use chat_domain::{ChatMessage, ChatService, ChatStore, SessionVerifier};
+use chat_domain::{ChatError, ChatMessage, ChatService, ChatStore, SessionVerifier};
 
 pub use list::{INVALID_MESSAGE_QUERY, MessageListParams};
 pub use request::{INVALID_BODY, PostMessagesRequest, Shape};
@@ -19,6 +19,7 @@ use crate::body::JsonBody;
 use crate::error::{ApiError, ReadErrors};
 use crate::extract::AuthorizedChat;
 use crate::idempotency::{KeyHeader, KeyParam, KeyedErrors, KeyedWriteErrors, record_with, reply};
+use crate::issue::{Issue, PathSegment, at};
 use crate::path::ChatPath;
 use crate::query::next_link;
 
@@ -54,8 +55,37 @@ pub async fn post<S: ChatStore, V: SessionVerifier>(
     let once = keyed.once("post_messages", &record);
     let written = service
         .post_messages(&caller, chat, &request.batch, once.as_ref())
-        .await?;
+        .await
+        .map_err(|e| refused_actors(e, &request))?;
     reply(written, &record)
+}
+
+/// An actor the store does not take there (`system` on the app's database) is the body's
+/// fault: an `invalid_enum_value` issue for each message that has it, at its path.
+fn refused_actors(e: ChatError, request: &PostMessagesRequest) -> ApiError {
+    let ChatError::ActorRefused { actor, options } = &e else {
+        return e.into();
+    };
+    let issues = request
+        .batch
+        .messages()
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.actor.as_str() == actor)
+        .map(|(i, _)| {
+            let path = match request.shape {
+                Shape::Single => at("actor"),
+                Shape::Batch => vec![
+                    PathSegment::Key("messages"),
+                    PathSegment::Index(i),
+                    PathSegment::Key("role"),
+                ],
+            };
+            Issue::invalid_enum_value(path, options, actor)
+        })
+        .collect();
+    tracing::info!(reason = %e, "request refused");
+    ApiError::bad_request(INVALID_BODY, issues)
 }
 
 /// The stored messages in the shape of the request.

@@ -1,12 +1,15 @@
 //! The chat store on PostgreSQL: a deadpool of diesel-async connections.
 
+mod actors;
 mod append;
 mod chats;
 mod checkout;
 pub mod connect;
+mod files;
 mod group;
 mod keys;
 mod messages;
+mod shares;
 
 use std::sync::Arc;
 
@@ -34,6 +37,7 @@ use self::checkout::{Checkout, Retry, settings_sql};
 use self::group::Grouper;
 use self::keys::{claim, keep, purge};
 use self::messages::{delete_where, messages_page};
+use crate::app_secret::AppSecret;
 use crate::fault::{create_user_error, failure};
 use crate::migrate::{
     APPLIED_VERSION, AppliedVersion, Direction, POSTGRES_MIGRATIONS, latest_version,
@@ -44,6 +48,7 @@ use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, get_chat, insert_user, rename_chat,
 };
 use crate::rows::{ChatRow, convert, into_chat, into_user_id};
+use crate::sharing::Sharing;
 use crate::{DatabaseSettings, pool};
 
 /// Timestamps bind as themselves on PostgreSQL (see the SQLite adapter for why it differs).
@@ -59,6 +64,12 @@ pub struct PgStore {
     migration_target: Arc<PgTarget>,
     location: String,
     key_ttl: Duration,
+    sharing: Sharing,
+    /// Whether `system` messages may go to the app's actor enum (`database.app_system_actor`).
+    app_system_actor: bool,
+    /// Whether the tables are the app's, once asked (a fact of the database, which no
+    /// instance changes while it runs).
+    adopted: tokio::sync::OnceCell<bool>,
 }
 
 impl PgStore {
@@ -94,6 +105,9 @@ impl PgStore {
             migration_target,
             location: target.describe(),
             key_ttl: settings.key_ttl,
+            sharing: Sharing::new(AppSecret::new(settings.app_secret.clone())),
+            app_system_actor: settings.app_system_actor,
+            adopted: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -111,16 +125,6 @@ impl PgStore {
     }
 }
 
-/// Whether the tables were the app's before the service's migrations (see the first one).
-const ADOPTED: &str =
-    "SELECT coalesce((SELECT bool_or(adopted) FROM chat_service_schema), false) AS adopted";
-
-#[derive(diesel::QueryableByName)]
-struct Adopted {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    adopted: bool,
-}
-
 impl ChatStore for PgStore {
     async fn append_messages(
         &self,
@@ -129,6 +133,7 @@ impl ChatStore for PgStore {
         batch: &MessageBatch,
         once: Option<&Once<Vec<ChatMessage>>>,
     ) -> Result<Written<Vec<ChatMessage>>, ChatError> {
+        self.refuse_system_on_app_tables(batch).await?;
         let Some(once) = once else {
             // Without a key, with whatever other appends are waiting (group commit).
             return self
@@ -155,17 +160,13 @@ impl ChatStore for PgStore {
     }
 
     async fn create_user(&self, email: &EmailAddress) -> Result<UserId, CreateUserError> {
+        if self.is_adopted().await? {
+            return Err(CreateUserError::ManagedByApp);
+        }
         let id: i32 = self
             .checkout
             .run(Retry::Never, |conn| {
                 async move {
-                    let adopted = prepared(diesel::sql_query(ADOPTED))
-                        .get_result::<Adopted>(conn)
-                        .await
-                        .map_err(failure)?;
-                    if adopted.adopted {
-                        return Err(CreateUserError::ManagedByApp);
-                    }
                     insert_user!(postgres, email.as_str())
                         .get_result(conn)
                         .await

@@ -60,12 +60,22 @@ pub fn append(
     if updated == 0 {
         return Ok(None);
     }
-    diesel::insert_into(chat_conversation_message::table)
-        .values(rows)
-        .returning(message_columns!(chat_conversation_message))
-        .get_results(conn)
-        .map(Some)
+    // SQLite takes at most 32,766 bound values a statement: a large batch goes in chunks,
+    // in order, in the same transaction.
+    let mut stored = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(ROWS_A_STATEMENT) {
+        stored.extend(
+            diesel::insert_into(chat_conversation_message::table)
+                .values(chunk)
+                .returning(message_columns!(chat_conversation_message))
+                .get_results::<MessageRow>(conn)?,
+        );
+    }
+    Ok(Some(stored))
 }
+
+/// Rows of six values each, well within SQLite's 32,766 bound values a statement.
+const ROWS_A_STATEMENT: usize = 5000;
 
 #[cfg(test)]
 mod tests {

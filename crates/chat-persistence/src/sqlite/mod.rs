@@ -5,7 +5,9 @@
 
 mod append;
 mod connection;
+mod files;
 mod keys;
+mod shares;
 mod time;
 mod writer;
 
@@ -28,6 +30,7 @@ use self::keys::{once as at_most_once, purge};
 pub(crate) use self::time::SqliteTime;
 use self::time::now;
 use self::writer::Writers;
+use crate::app_secret::AppSecret;
 use crate::fault::{create_chat_error, create_user_error, failure, pool_failure};
 use crate::migrate::{
     APPLIED_VERSION, AppliedVersion, Direction, SQLITE_MIGRATIONS, latest_version,
@@ -40,6 +43,7 @@ use crate::queries::{
 };
 use crate::rows::{ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id};
 use crate::schema::sqlite::chat_conversation;
+use crate::sharing::Sharing;
 use crate::{DatabaseSettings, pool};
 
 pub struct SqliteStore {
@@ -50,6 +54,7 @@ pub struct SqliteStore {
     _keeper: Option<Mutex<SqliteConnection>>,
     key_ttl: std::time::Duration,
     writers: Writers,
+    sharing: Sharing,
 }
 
 impl SqliteStore {
@@ -68,6 +73,7 @@ impl SqliteStore {
             _keeper: keeper,
             key_ttl: settings.key_ttl,
             writers: Writers::new(settings.busy_timeout),
+            sharing: Sharing::new(AppSecret::new(settings.app_secret.clone())),
         })
     }
 

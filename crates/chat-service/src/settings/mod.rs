@@ -110,6 +110,11 @@ impl Settings {
                 "session.password",
                 "APP__SESSION__PASSWORD",
             ),
+            (
+                "CRYPTO_SECRET",
+                "app.crypto_secret",
+                "APP__APP__CRYPTO_SECRET",
+            ),
         ] {
             if let (Some(value), false) = (vars.get(var), vars.contains_key(own)) {
                 builder = builder.set_override(key, value.as_str())?;
@@ -154,6 +159,7 @@ impl Settings {
             note(anyhow::anyhow!(NO_DATABASE));
         }
         let session_password = session_password(&raw).map_err(&mut note).ok();
+        let crypto_secret = crypto_secret(&raw).map_err(&mut note).ok();
         let previous_passwords = previous_passwords(&raw.session.previous_passwords)
             .map_err(&mut note)
             .ok();
@@ -163,8 +169,19 @@ impl Settings {
         let read_ceiling = PageLimit::new(raw.limits.read_ceiling, usize::MAX)
             .map_err(|_| note(anyhow::anyhow!("limits.read_ceiling must be at least 1")))
             .ok();
-        let (Some(session_password), Some(previous_passwords), Some(limits), Some(read_ceiling)) =
-            (session_password, previous_passwords, limits, read_ceiling)
+        let (
+            Some(session_password),
+            Some(crypto_secret),
+            Some(previous_passwords),
+            Some(limits),
+            Some(read_ceiling),
+        ) = (
+            session_password,
+            crypto_secret,
+            previous_passwords,
+            limits,
+            read_ceiling,
+        )
         else {
             bail!("{}", problems.join("; "));
         };
@@ -173,7 +190,7 @@ impl Settings {
         }
         Ok(Self {
             env,
-            database: url.map(|url| store_settings(url, &raw)),
+            database: url.map(|url| store_settings(url, crypto_secret, &raw)),
             migrate_on_start: raw.database.migrate_on_start,
             session_password,
             previous_passwords,
@@ -197,7 +214,7 @@ impl Settings {
 const NO_DATABASE: &str = "database.url is not set: set DATABASE_URL (or APP__DATABASE__URL)";
 
 /// What the store takes from the settings.
-fn store_settings(url: SecretString, raw: &RawSettings) -> StoreSettings {
+fn store_settings(url: SecretString, app_secret: SecretString, raw: &RawSettings) -> StoreSettings {
     let db = &raw.database;
     StoreSettings {
         url,
@@ -210,6 +227,8 @@ fn store_settings(url: SecretString, raw: &RawSettings) -> StoreSettings {
         key_ttl: raw.idempotency.ttl,
         statement_cache: db.statement_cache,
         migration_url: db.migration_url.clone(),
+        app_secret,
+        app_system_actor: db.app_system_actor,
     }
 }
 
@@ -243,6 +262,20 @@ fn session_password(raw: &RawSettings) -> anyhow::Result<Password> {
     };
     Password::new(password)
         .with_context(|| format!("session.password must be at least {MIN_PASSWORD_LEN} characters"))
+}
+
+/// The app's `CRYPTO_SECRET`, which must be set.
+fn crypto_secret(raw: &RawSettings) -> anyhow::Result<SecretString> {
+    raw.app
+        .crypto_secret
+        .clone()
+        .filter(|s| !s.expose_secret().is_empty())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "app.crypto_secret is not set: set CRYPTO_SECRET (or APP__APP__CRYPTO_SECRET) to \
+                 the app's, which encrypts e-mail addresses and share passwords"
+            )
+        })
 }
 
 /// The settings that must not be zero, each that is.

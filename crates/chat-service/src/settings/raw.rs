@@ -43,6 +43,15 @@ pub struct RawSettings {
     #[serde(default)]
     pub metrics: MetricsSettings,
     pub log: LogSettings,
+    #[serde(default)]
+    pub app: AppSecrets,
+}
+
+/// The app's secrets beyond its session password.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct AppSecrets {
+    /// The app's `CRYPTO_SECRET`, which encrypts e-mail addresses and share passwords.
+    pub crypto_secret: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -86,6 +95,8 @@ pub struct DatabaseSettings {
     pub busy_timeout_ms: u64,
     pub append_queue: usize,
     pub migrate_on_start: bool,
+    #[serde(default)]
+    pub app_system_actor: bool,
     pub statement_cache: bool,
     pub migration_url: Option<SecretString>,
 }

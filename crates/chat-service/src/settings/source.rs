@@ -26,8 +26,9 @@ const EMBEDDED_ENVS: [(AppEnv, &str); 3] = [
 ];
 
 /// Settings `default.toml` leaves commented out (they have no default).
-const OPTIONAL_KEYS: [&str; 5] = [
+const OPTIONAL_KEYS: [&str; 6] = [
     "server.workers",
+    "app.crypto_secret",
     "database.url",
     "session.password",
     "session.max_age",

@@ -23,7 +23,7 @@ fn files_then_well_known_variables_then_app_variables() {
         s.database().unwrap().url.expose_secret(),
         "sqlite://data/chat-service.db"
     );
-    assert_eq!(s.limits.max_batch(), 100);
+    assert_eq!(s.limits.max_batch(), 10_000);
 
     let s = Settings::load(
         &config_dir(),
@@ -64,7 +64,7 @@ fn production_needs_a_database_and_a_password() {
     let s = Settings::load(
         &config_dir(),
         AppEnv::Production,
-        &vars(&[("NUXT_SESSION_PASSWORD", PW)]),
+        &vars(&[("NUXT_SESSION_PASSWORD", PW), ("CRYPTO_SECRET", "s")]),
     )
     .unwrap();
     let err = s.database().unwrap_err();
@@ -76,7 +76,9 @@ fn production_needs_a_database_and_a_password() {
         &vars(&[("DATABASE_URL", "postgres://a@h/db")]),
     )
     .unwrap_err();
+    // Every missing secret is named at once.
     assert!(err.to_string().contains("NUXT_SESSION_PASSWORD"), "{err:#}");
+    assert!(err.to_string().contains("CRYPTO_SECRET"), "{err:#}");
 
     let err = Settings::load(
         &config_dir(),
@@ -95,6 +97,7 @@ fn production_needs_a_database_and_a_password() {
         &vars(&[
             ("DATABASE_URL", "postgres://a@h/db"),
             ("NUXT_SESSION_PASSWORD", PW),
+            ("CRYPTO_SECRET", "s"),
         ]),
     )
     .unwrap();
@@ -110,11 +113,15 @@ fn secrets_do_not_show_in_debug_output() {
         &vars(&[
             ("DATABASE_URL", "postgres://user:hunter2@h/db"),
             ("NUXT_SESSION_PASSWORD", PW),
+            ("CRYPTO_SECRET", "the-crypto-secret"),
         ]),
     )
     .unwrap();
     let debug = format!("{s:?}");
-    assert!(!debug.contains("hunter2") && !debug.contains(PW), "{debug}");
+    let leaked = ["hunter2", PW, "the-crypto-secret"]
+        .iter()
+        .any(|x| debug.contains(x));
+    assert!(!leaked, "{debug}");
 }
 
 #[test]

@@ -12,8 +12,9 @@ use serde_json::{Value, json};
 use crate::cli::{chat_service, stdout_of};
 use crate::helpers::{Backend, TestApp, TestConn, TestDb, assert_error, spawn_app_with};
 
-/// The app's schema, as APP-DATABASE.md describes it: integer ids from sequences, enum types,
-/// timestamps without time zone that may be NULL, primary keys only, a table pointing at them.
+/// The app's schema, as docs/neptun-web.md describes it: integer ids from sequences, enum
+/// types, timestamps without time zone that may be NULL, primary keys only, and the app's
+/// tables of files and shares pointing at them.
 const APP_SCHEMA: &str = "
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 CREATE TYPE chat_conversation_message_actor_enum AS ENUM ('user', 'assistant');
@@ -47,10 +48,41 @@ CREATE TABLE chat_conversation_message (
   updated_at timestamp without time zone DEFAULT now(),
   neptun_user_id integer NOT NULL REFERENCES neptun_user (id) ON DELETE CASCADE,
   chat_conversation_id integer NOT NULL REFERENCES chat_conversation (id) ON DELETE CASCADE);
+CREATE TABLE neptun_user_file (
+  id serial PRIMARY KEY,
+  title text,
+  text text NOT NULL,
+  language text DEFAULT 'text' NOT NULL,
+  file_extension text DEFAULT 'txt' NOT NULL,
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now(),
+  neptun_user_id integer NOT NULL REFERENCES neptun_user (id) ON DELETE CASCADE);
 CREATE TABLE chat_conversation_file (
   id serial PRIMARY KEY,
-  chat_conversation_message_id integer REFERENCES chat_conversation_message (id) ON DELETE CASCADE,
-  chat_conversation_id integer REFERENCES chat_conversation (id) ON DELETE CASCADE);
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now(),
+  neptun_user_id integer NOT NULL REFERENCES neptun_user (id) ON DELETE CASCADE,
+  chat_conversation_id integer NOT NULL REFERENCES chat_conversation (id) ON DELETE CASCADE,
+  chat_conversation_message_id integer NOT NULL
+    REFERENCES chat_conversation_message (id) ON DELETE CASCADE,
+  neptun_user_file_id integer NOT NULL REFERENCES neptun_user_file (id) ON DELETE CASCADE);
+CREATE TABLE chat_conversation_share (
+  id serial PRIMARY KEY,
+  is_shared boolean DEFAULT true NOT NULL,
+  share_id uuid DEFAULT gen_random_uuid() NOT NULL UNIQUE,
+  is_protected boolean DEFAULT false NOT NULL,
+  hashed_password text,
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now(),
+  chat_conversation_id integer NOT NULL UNIQUE
+    REFERENCES chat_conversation (id) ON DELETE CASCADE);
+CREATE TABLE chat_conversation_share_whitelist_entry (
+  id serial PRIMARY KEY,
+  created_at timestamp without time zone DEFAULT now(),
+  updated_at timestamp without time zone DEFAULT now(),
+  whitelisted_neptun_user_id integer NOT NULL REFERENCES neptun_user (id) ON DELETE CASCADE,
+  chat_conversation_share_id integer NOT NULL
+    REFERENCES chat_conversation_share (id) ON DELETE CASCADE);
 ";
 
 /// Rows as the app writes them: encrypted e-mails, enum values cast from untyped strings,
@@ -67,7 +99,11 @@ INSERT INTO chat_conversation_message (message, actor, neptun_user_id, chat_conv
   SELECT 'message ' || i, CASE WHEN i % 2 = 0 THEN 'assistant' ELSE 'user' END::text::chat_conversation_message_actor_enum, 1, 1
   FROM generate_series(1, 150) AS i;
 UPDATE chat_conversation_message SET created_at = NULL WHERE id % 10 = 0;
-INSERT INTO chat_conversation_file (chat_conversation_message_id, chat_conversation_id) VALUES (1, 1);
+INSERT INTO neptun_user_file (title, text, language, file_extension, neptun_user_id)
+  VALUES ('main.rs', 'fn main() {}', 'rust', 'rs', 1);
+INSERT INTO chat_conversation_file
+  (neptun_user_id, chat_conversation_id, chat_conversation_message_id, neptun_user_file_id)
+  VALUES (1, 1, 2, 1);
 ";
 
 #[derive(QueryableByName)]
@@ -76,7 +112,7 @@ struct One {
     v: String,
 }
 
-async fn text(conn: &mut AsyncPgConnection, sql: &str) -> String {
+pub async fn text(conn: &mut AsyncPgConnection, sql: &str) -> String {
     diesel::sql_query(sql)
         .get_result::<One>(conn)
         .await
@@ -91,11 +127,17 @@ async fn fingerprint(conn: &mut AsyncPgConnection) -> String {
         "neptun_user",
         "chat_conversation",
         "chat_conversation_message",
+        "neptun_user_file",
         "chat_conversation_file",
+        "chat_conversation_share",
+        "chat_conversation_share_whitelist_entry",
     ] {
         all += &text(
             conn,
-            &format!("SELECT md5(string_agg(t::text, '|' ORDER BY t.id)) AS v FROM {table} t"),
+            &format!(
+                "SELECT coalesce(md5(string_agg(t::text, '|' ORDER BY t.id)), '') AS v \
+                 FROM {table} t"
+            ),
         )
         .await;
     }
@@ -203,7 +245,7 @@ async fn reverting_a_database_the_service_created_drops_its_tables() {
 }
 
 /// The app's database, built and seeded as the app has it, then adopted.
-async fn adopted_app_database() -> (TestDb, AsyncPgConnection) {
+pub async fn adopted_app_database() -> (TestDb, AsyncPgConnection) {
     let (db, conn) = app_database().await;
     stdout_of(&chat_service(db.url(), &["migrate"]));
     (db, conn)
@@ -241,7 +283,12 @@ async fn all_chats(app: &TestApp, order_by: &str) -> Vec<i64> {
 #[tokio::test]
 async fn every_route_works_on_the_apps_column_shapes() {
     let (db, _conn) = adopted_app_database().await;
-    let app = spawn_app_with(Backend::Postgres, &[("APP__DATABASE__URL", db.url())]).await;
+    // `system` is allowed here: the columns' shapes are under test, not the app's AI route.
+    let vars = [
+        ("APP__DATABASE__URL", db.url()),
+        ("APP__DATABASE__APP_SYSTEM_ACTOR", "true"),
+    ];
+    let app = spawn_app_with(Backend::Postgres, &vars).await;
     messages_work_on_the_apps_columns(&app).await;
     chats_work_on_the_apps_columns(&app).await;
     users_and_models_are_the_apps(&app, db.url()).await;

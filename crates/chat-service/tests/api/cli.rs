@@ -230,6 +230,7 @@ async fn production_seeds_nothing() {
     let password = "a-production-password-of-32-characters";
     let extra = [
         ("NUXT_SESSION_PASSWORD", password),
+        ("CRYPTO_SECRET", "a-production-secret"),
         ("APP__SERVER__HOST", "127.0.0.1"),
     ];
     drop(serve("production", db.url(), &extra));
@@ -277,11 +278,17 @@ fn production_refuses_to_start_without_its_secrets() {
         assert_eq!(out.status.code(), Some(2));
         String::from_utf8_lossy(&out.stderr).into_owned()
     };
-    assert!(run(&[("NUXT_SESSION_PASSWORD", &"p".repeat(32))]).contains("DATABASE_URL"));
+    let secrets = [
+        ("NUXT_SESSION_PASSWORD", &*"p".repeat(32)),
+        ("CRYPTO_SECRET", "s"),
+    ];
+    assert!(run(&secrets).contains("DATABASE_URL"));
     // Everything missing is named at once.
     let both = run(&[]);
     assert!(
-        both.contains("NUXT_SESSION_PASSWORD") && both.contains("DATABASE_URL"),
+        ["NUXT_SESSION_PASSWORD", "DATABASE_URL", "CRYPTO_SECRET"]
+            .iter()
+            .all(|name| both.contains(name)),
         "{both}"
     );
     assert!(

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod adopt;
+mod adopt_sharing;
 mod auth;
 mod chat_lists;
 mod chats;
@@ -27,6 +28,8 @@ mod reading;
 mod round_trips;
 mod route_params;
 mod seed;
+mod sharing;
+mod sharing_files;
 mod tls;
 mod waits;
 mod wire;

@@ -110,7 +110,7 @@ pub async fn both_shapes_at_once_is_an_unrecognized_key(backend: Backend) {
 }
 
 pub async fn the_batch_size_is_bounded(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, &[("APP__LIMITS__MAX_BATCH", "100")]).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
 
@@ -274,7 +274,31 @@ pub async fn bodies_over_the_limit_are_refused_with_413(backend: Backend) {
     );
 }
 
+/// The defaults accept what the app's front end sends in real use: a long playground saved at
+/// once, an AI answer with long code, a body over the contract's old 2 MiB.
+pub async fn the_defaults_take_a_long_playground_and_long_answers(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let code = "fn main() { println!(\"é\"); }\n".repeat(8_000);
+    assert!(code.chars().count() > 65_536 && code.len() > 2 * 1024 * 1024 / 10);
+    let messages: Vec<_> = (0..1_000)
+        .map(|i| match i % 100 {
+            99 => json!({"content": code, "role": "assistant"}),
+            _ => json!({"content": format!("turn {i}"), "role": "user"}),
+        })
+        .collect();
+    let body = json!({"messages": messages});
+    assert!(body.to_string().len() > 2 * 1024 * 1024);
+    let res = app.post_messages(user, chat, &session, &body).await;
+    assert_eq!(res.status(), 200);
+    let stored = app.messages(chat).await;
+    assert_eq!(stored.len(), 1_000);
+    assert_eq!(stored[99].message, code);
+}
+
 crate::on_both_backends!(
+    the_defaults_take_a_long_playground_and_long_answers,
     every_broken_rule_is_reported_at_once_with_its_path,
     the_single_shape_reports_its_own_fields,
     both_shapes_at_once_is_an_unrecognized_key,

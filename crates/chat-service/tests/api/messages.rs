@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{Backend, assert_error, body_issues, spawn_app};
+use crate::helpers::{Backend, assert_error, body_issues, spawn_app, spawn_app_with};
 
 fn is_js_iso(s: &str) -> bool {
     // 2024-03-20T10:00:00.000Z
@@ -109,7 +109,7 @@ pub async fn text_is_stored_exactly_as_sent(backend: Backend) {
 }
 
 pub async fn the_length_limit_counts_characters_not_bytes(backend: Backend) {
-    let app = spawn_app(backend).await;
+    let app = spawn_app_with(backend, &[("APP__LIMITS__MAX_MESSAGE_CHARS", "65536")]).await;
     let (user, chat) = app.seed_user_and_chat().await;
     let session = app.session(user);
 

@@ -126,7 +126,11 @@ fn malformed_requests_are_not_logged_as_errors() {
 /// instead of `100 Continue`; a request that may send its body gets `100` and then its answer.
 #[tokio::test]
 async fn expect_100_continue_is_answered_before_the_body() {
-    let app = spawn_app(Backend::Sqlite).await;
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        &[("APP__LIMITS__MAX_BODY_BYTES", "1048576")],
+    )
+    .await;
     let (user, chat) = app.seed_user_and_chat().await;
     let other = app.seed_user("other@example.com").await;
     let head = |session: Option<String>, owner: i32, length: usize| {

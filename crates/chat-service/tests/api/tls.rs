@@ -60,6 +60,8 @@ fn store(url: String) -> Store {
         statement_timeout: Duration::from_secs(5),
         busy_timeout: Duration::from_secs(1),
         append_queue: 1024,
+        app_secret: secrecy::SecretString::from("test-only-secret"),
+        app_system_actor: false,
         key_ttl: Duration::from_secs(3600),
         statement_cache: true,
         migration_url: None,

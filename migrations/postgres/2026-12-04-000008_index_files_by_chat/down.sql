@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS chat_conversation_file_chat_idx;
