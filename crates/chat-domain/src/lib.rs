@@ -32,7 +32,8 @@ pub use message::{
 };
 pub use paging::{
     ChatCursor, ChatListQuery, ChatOrder, ChatPage, ChatSortField, Direction, InvalidOrder,
-    MessageListQuery, MessagePage, PageLimit, PageLimitError, SortBy, SortKey,
+    MessageListQuery, MessagePage, PageBuilder, PageLimit, PageLimitError, ReadBudget, SortBy,
+    SortKey,
 };
 pub use ports::{ChatStore, FileStore, SessionVerifier, ShareStore};
 pub use service::{Caller, ChatService};

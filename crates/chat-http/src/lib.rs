@@ -29,7 +29,7 @@ pub mod wire;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
-use chat_domain::{ChatService, ChatStore, PageLimit, SessionVerifier};
+use chat_domain::{ChatService, ChatStore, PageLimit, ReadBudget, SessionVerifier};
 use utoipa::OpenApi as _;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -42,6 +42,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// How many rows a list read without `limit` answers at most before it pages.
     pub read_ceiling: PageLimit,
+    /// How many bytes of messages one read answers at most before it pages.
+    pub read_budget: ReadBudget,
     /// How long a request body may take to arrive, from the end of the head; then 408.
     pub body_timeout: std::time::Duration,
 }
@@ -51,6 +53,7 @@ impl Default for HttpSettings {
         Self {
             max_body_bytes: 16 * 1024 * 1024,
             read_ceiling: PageLimit::DEFAULT_CEILING,
+            read_budget: ReadBudget::DEFAULT,
             body_timeout: std::time::Duration::from_secs(15),
         }
     }

@@ -1,6 +1,10 @@
 //! Reading in pages: chat order, keyset cursors, page sizes. Keyset (not offset) paging, so that
 //! rows written or deleted while a client pages neither repeat nor go missing.
 
+mod budget;
+
+pub use budget::{PageBuilder, ReadBudget};
+
 use std::fmt;
 use std::str::FromStr;
 

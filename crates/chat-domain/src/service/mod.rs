@@ -10,7 +10,9 @@ use crate::idempotency::{Once, Written};
 use crate::ids::{ChatId, UserId};
 use crate::message::last_exchange;
 use crate::message::{ChatMessage, MessageBatch, MessageLimits};
-use crate::paging::{ChatListQuery, ChatPage, MessageListQuery, MessagePage};
+use crate::paging::{
+    ChatListQuery, ChatPage, MessageListQuery, MessagePage, PageBuilder, ReadBudget,
+};
 use crate::ports::{ChatStore, SessionVerifier};
 use crate::user::EmailAddress;
 
@@ -174,12 +176,25 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         caller: &Caller,
         chat: ChatId,
         query: &MessageListQuery,
+        budget: ReadBudget,
     ) -> Result<MessagePage, ChatError> {
-        let rows = self
-            .store
-            .list_messages(caller.owner(), chat, query, query.limit.get() + 1)
-            .await?;
-        Ok(MessagePage::from_rows(rows, query.limit))
+        let mut page = PageBuilder::new(query.limit, budget);
+        let mut next = *query;
+        loop {
+            let ask = page.rows_to_ask();
+            let rows = self
+                .store
+                .list_messages(caller.owner(), chat, &next, ask)
+                .await?;
+            let fetched = rows.len();
+            let Some(last) = page.take(rows) else {
+                return Ok(page.finish());
+            };
+            if fetched < ask {
+                return Ok(page.finish());
+            }
+            next = next.past(last);
+        }
     }
 
     /// Removes the chat's last exchange (see [`last_exchange`]); returns what was removed.

@@ -3,6 +3,7 @@
 mod list;
 mod request;
 mod response;
+mod stream;
 
 use actix_web::http::header::LINK;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -124,17 +125,23 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
     let params = MessageListParams::of(&req)?;
-    let page = service.list_messages(&caller, chat, &params.query).await?;
+    let budget = crate::HttpSettings::of(&req).read_budget;
+    let page = service
+        .list_messages(&caller, chat, &params.query, budget)
+        .await?;
     let mut res = HttpResponse::Ok();
     if let Some(next) = page.next_query(&params.query) {
         let link = next_link(&req, &params.to_query(&next));
         res.insert_header((LINK, link));
     }
-    Ok(res.json(MessageListResponse {
-        next_cursor: page.next_cursor().map(|id| id.get()),
-        has_more: page.has_more,
-        chat_messages: response::dtos(&page.messages),
-    }))
+    let next_cursor = page.next_cursor().map(|id| id.get());
+    let body = stream::MessageListBody::new(page.messages, page.has_more, next_cursor);
+    res.content_type(mime::APPLICATION_JSON);
+    // A small answer goes whole, with its length; a larger one as the socket takes it.
+    match body.start().map_err(|e| ApiError::internal(&e))? {
+        Ok(whole) => Ok(res.body(whole)),
+        Err(streamed) => Ok(res.body(streamed)),
+    }
 }
 
 /// `DELETE .../messages/last`: removes the last exchange, as the app does; answers with the

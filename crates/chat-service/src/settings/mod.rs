@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context as _, bail};
-use chat_domain::{MessageLimits, PageLimit};
+use chat_domain::{MessageLimits, PageLimit, ReadBudget};
 use chat_http::HttpSettings;
 use chat_persistence::DatabaseSettings as StoreSettings;
 use chat_sessions::{MIN_PASSWORD_LEN, Password};
@@ -166,6 +166,12 @@ impl Settings {
         let limits = MessageLimits::new(raw.limits.max_message_chars, raw.limits.max_batch)
             .map_err(&mut note)
             .ok();
+        let read_budget = ReadBudget::new(raw.limits.read_budget_bytes).or_else(|| {
+            note(anyhow::anyhow!(
+                "limits.read_budget_bytes must be at least 1"
+            ));
+            None
+        });
         let read_ceiling = PageLimit::new(raw.limits.read_ceiling, usize::MAX)
             .map_err(|_| note(anyhow::anyhow!("limits.read_ceiling must be at least 1")))
             .ok();
@@ -175,12 +181,14 @@ impl Settings {
             Some(previous_passwords),
             Some(limits),
             Some(read_ceiling),
+            Some(read_budget),
         ) = (
             session_password,
             crypto_secret,
             previous_passwords,
             limits,
             read_ceiling,
+            read_budget,
         )
         else {
             bail!("{}", problems.join("; "));
@@ -199,6 +207,7 @@ impl Settings {
             http: HttpSettings {
                 max_body_bytes: raw.limits.max_body_bytes,
                 read_ceiling,
+                read_budget,
                 body_timeout: Duration::from_millis(raw.server.body_timeout_ms),
             },
             server: raw.server,

@@ -136,6 +136,7 @@ where
 pub struct LimitSettings {
     pub max_body_bytes: usize,
     pub read_ceiling: u64,
+    pub read_budget_bytes: usize,
     pub max_message_chars: usize,
     pub max_batch: usize,
 }

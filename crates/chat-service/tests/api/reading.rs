@@ -255,7 +255,52 @@ pub async fn reading_a_missing_chat_is_404(backend: Backend) {
     }
 }
 
+/// A read pages at `limits.read_budget_bytes` as it does at the ceiling: a chat of large
+/// messages comes a few at a time, every message once, in order, whether `limit` was given or
+/// not; a message larger than the budget still comes, alone.
+pub async fn a_read_pages_at_the_byte_budget(backend: Backend) {
+    let app = spawn_app_with(backend, &[("APP__LIMITS__READ_BUDGET_BYTES", "30000")]).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let big = "b".repeat(10_000);
+    let mut ids = post(&app, user, chat, &[("assistant", big.as_str()); 7]).await;
+    let huge = "h".repeat(50_000);
+    ids.extend(post(&app, user, chat, &[("assistant", huge.as_str())]).await);
+    ids.extend(post(&app, user, chat, &[("user", "small"); 40]).await);
+    for first_query in ["", "?limit=1000"] {
+        let (mut seen, mut query, mut pages) = (Vec::new(), first_query.to_owned(), 0);
+        loop {
+            let (body, link) = page(&app, user, chat, &query).await;
+            let got = ids_of(&body);
+            assert!(!got.is_empty());
+            let bytes: usize = body["chatMessages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["message"].as_str().unwrap().len())
+                .sum();
+            assert!(
+                got.len() == 1 || bytes <= 30_000,
+                "{bytes} bytes in a page of {}",
+                got.len()
+            );
+            seen.extend(got);
+            pages += 1;
+            match link {
+                Some(link) => {
+                    assert_eq!(body["has_more"], true);
+                    assert_eq!(Some(*seen.last().unwrap()), body["next_cursor"].as_i64());
+                    query = link[link.find('?').unwrap()..link.find('>').unwrap()].to_owned();
+                }
+                None => break,
+            }
+        }
+        assert_eq!(seen, ids, "{first_query}");
+        assert!(pages >= 4, "{pages} pages");
+    }
+}
+
 crate::on_both_backends!(
+    a_read_pages_at_the_byte_budget,
     messages_read_back_oldest_first_in_pages,
     without_a_limit_the_whole_chat_up_to_the_ceiling,
     paging_while_others_write_skips_and_repeats_nothing,
