@@ -69,6 +69,11 @@ pub fn api_server(
                 .expect(expect)
                 .h1(map_config(app, |()| AppConfig::default()));
             fn_service(|io: TcpStream| {
+                // An answer may go in several writes (a streamed page): Nagle's algorithm would
+                // hold each behind the client's delayed ACK.
+                if let Err(e) = io.set_nodelay(true) {
+                    tracing::debug!(error = %e, "TCP_NODELAY");
+                }
                 let peer = io.peer_addr().ok();
                 ready(Ok::<_, DispatchError>((ContractWire::new(io), peer)))
             })

@@ -12,7 +12,7 @@ use crate::paging::{Direction, MessageListQuery, MessagePage, PageLimit};
 pub struct ReadBudget(usize);
 
 impl ReadBudget {
-    pub const DEFAULT: ReadBudget = ReadBudget(4 * 1024 * 1024);
+    pub const DEFAULT: ReadBudget = ReadBudget(2 * 1024 * 1024);
 
     /// `None` for 0 bytes, which would refuse every read.
     pub fn new(bytes: usize) -> Option<Self> {

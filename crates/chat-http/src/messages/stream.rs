@@ -14,8 +14,9 @@ use serde::{Serialize, Serializer};
 #[cfg(test)]
 use super::response::MessageListResponse;
 
-/// About how many bytes each part carries.
-const PART: usize = 32 * 1024;
+/// About how many bytes each part carries: an answer up to this size goes whole, with its
+/// length.
+const PART: usize = 256 * 1024;
 
 pub struct MessageListBody {
     /// A part made before the body was handed over (see [`Self::start`]).
@@ -199,7 +200,7 @@ mod tests {
             "plain",
             "quote \" backslash \\ newline \n tab \t",
             "é 😀 \u{1} \u{7f}",
-            &"x".repeat(40_000),
+            &"x".repeat(300_000),
         ];
         for (has_more, cursor) in [(false, None), (true, Some(42))] {
             let messages: Vec<ChatMessage> = (0..12)
