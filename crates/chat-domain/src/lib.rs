@@ -32,8 +32,7 @@ pub use message::{
 };
 pub use paging::{
     ChatCursor, ChatListQuery, ChatOrder, ChatPage, ChatSortField, Direction, InvalidOrder,
-    MessageListQuery, MessagePage, PageBuilder, PageLimit, PageLimitError, ReadBudget, SortBy,
-    SortKey,
+    MessageListQuery, MessagePage, PageLimit, PageLimitError, ReadBudget, SortBy, SortKey,
 };
 pub use ports::{ChatStore, FileStore, SessionVerifier, ShareStore};
 pub use service::{Caller, ChatService};

@@ -11,7 +11,7 @@ use crate::file::{ChatFile, NewChatFile};
 use crate::idempotency::{Once, Written};
 use crate::ids::{ChatId, MessageId, UserId};
 use crate::message::{ChatMessage, MessageBatch};
-use crate::paging::{ChatCursor, ChatOrder, MessageListQuery};
+use crate::paging::{ChatCursor, ChatOrder, MessageListQuery, ReadBudget};
 use crate::share::{Share, ShareAccess, ShareSettings, SharedMessage, WhitelistEntry};
 use crate::user::EmailAddress;
 
@@ -91,14 +91,17 @@ pub trait ChatStore: FileStore + ShareStore + Send + Sync + 'static {
         chats: &ChatSelection,
     ) -> impl Future<Output = Result<u64, StoreFailure>> + Send;
 
-    /// Up to `limit` messages of `owner`'s chat within `query`'s bounds, in its direction.
-    /// Errors: `ChatNotFound`.
+    /// Up to `limit` messages of `owner`'s chat within `query`'s bounds, in its direction; of
+    /// those, each while the total [`ReadBudget::cost`] of the messages before the one ahead of
+    /// it is at most `budget`, so one message past the budget comes too (it tells that more
+    /// follow) and the rows past it are never loaded. Errors: `ChatNotFound`.
     fn list_messages(
         &self,
         owner: UserId,
         chat: ChatId,
         query: &MessageListQuery,
         limit: usize,
+        budget: ReadBudget,
     ) -> impl Future<Output = Result<Vec<ChatMessage>, ChatError>> + Send;
 
     /// In one transaction: reads the ids and actors of the chat's messages (oldest first),

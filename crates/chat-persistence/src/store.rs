@@ -8,8 +8,8 @@ use chat_domain::{
     MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
 };
 use chat_domain::{
-    ChatFile, FileError, FileStore, NewChatFile, Share, ShareAccess, ShareError, ShareSettings,
-    ShareStore, SharedMessage, WhitelistEntry,
+    ChatFile, FileError, FileStore, NewChatFile, ReadBudget, Share, ShareAccess, ShareError,
+    ShareSettings, ShareStore, SharedMessage, WhitelistEntry,
 };
 use secrecy::ExposeSecret;
 
@@ -242,8 +242,9 @@ impl ChatStore for Store {
         chat: ChatId,
         query: &MessageListQuery,
         limit: usize,
+        budget: ReadBudget,
     ) -> Result<Vec<ChatMessage>, ChatError> {
-        forward!(self.list_messages(owner, chat, query, limit))
+        forward!(self.list_messages(owner, chat, query, limit, budget))
     }
 
     async fn delete_messages_where(

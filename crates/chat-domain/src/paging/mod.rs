@@ -3,7 +3,7 @@
 
 mod budget;
 
-pub use budget::{PageBuilder, ReadBudget};
+pub use budget::ReadBudget;
 
 use std::fmt;
 use std::str::FromStr;

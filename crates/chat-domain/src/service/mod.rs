@@ -10,9 +10,7 @@ use crate::idempotency::{Once, Written};
 use crate::ids::{ChatId, UserId};
 use crate::message::last_exchange;
 use crate::message::{ChatMessage, MessageBatch, MessageLimits};
-use crate::paging::{
-    ChatListQuery, ChatPage, MessageListQuery, MessagePage, PageBuilder, ReadBudget,
-};
+use crate::paging::{ChatListQuery, ChatPage, MessageListQuery, MessagePage, ReadBudget};
 use crate::ports::{ChatStore, SessionVerifier};
 use crate::user::EmailAddress;
 
@@ -178,23 +176,12 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         query: &MessageListQuery,
         budget: ReadBudget,
     ) -> Result<MessagePage, ChatError> {
-        let mut page = PageBuilder::new(query.limit, budget);
-        let mut next = *query;
-        loop {
-            let ask = page.rows_to_ask();
-            let rows = self
-                .store
-                .list_messages(caller.owner(), chat, &next, ask)
-                .await?;
-            let fetched = rows.len();
-            let Some(last) = page.take(rows) else {
-                return Ok(page.finish());
-            };
-            if fetched < ask {
-                return Ok(page.finish());
-            }
-            next = next.past(last);
-        }
+        // One more than the page, to learn whether more follow; the store stops at the budget.
+        let rows = self
+            .store
+            .list_messages(caller.owner(), chat, query, query.limit.get() + 1, budget)
+            .await?;
+        Ok(MessagePage::within(rows, query.limit, budget))
     }
 
     /// Removes the chat's last exchange (see [`last_exchange`]); returns what was removed.

@@ -108,6 +108,7 @@ impl ChatStore for MemoryStore {
         chat: ChatId,
         _: &MessageListQuery,
         _: usize,
+        _: crate::paging::ReadBudget,
     ) -> Result<Vec<ChatMessage>, ChatError> {
         Err(ChatError::ChatNotFound { owner, chat })
     }

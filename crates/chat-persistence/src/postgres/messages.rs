@@ -1,18 +1,54 @@
 //! Reading and deleting a chat's messages on PostgreSQL.
 
 use chat_domain::{
-    Actor, ChatError, ChatId, ChatMessage, MessageId, MessageListQuery, StoreFailure, UserId,
+    Actor, ChatError, ChatId, ChatMessage, Direction, MessageId, MessageListQuery, ReadBudget,
+    StoreFailure, UserId,
 };
 use diesel::dsl::now;
-use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
+use diesel::sql_types::{BigInt, Integer, Nullable};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use crate::fault::failure;
-use crate::queries::{delete_chosen, messages_page_query, owned_chat};
+use crate::prepared::prepared;
+use crate::queries::{delete_chosen, owned_chat};
 use crate::rows::{MessageRow, into_messages};
 use crate::schema::postgres::chat_conversation;
+
+/// A page of a chat's messages within the read budget, in one direction: the running total of
+/// the messages' costs (their bytes, plus `ReadBudget::ROW_COST` each) in the page's order; a
+/// message is sent while the total before the message ahead of it is within the budget, so one
+/// message past the budget comes too and tells that more follow. PostgreSQL runs the window
+/// over the limited scan and reads `octet_length` from the value's header, so the rows past
+/// the budget are neither sent nor detoasted.
+macro_rules! budgeted_page {
+    ($direction:literal) => {
+        concat!(
+            "SELECT id, message, actor::text AS actor, neptun_user_id, chat_conversation_id,
+    COALESCE(created_at, '1970-01-01 00:00:00.000+00:00') AS created_at,
+    COALESCE(updated_at, '1970-01-01 00:00:00.000+00:00') AS updated_at
+FROM (
+    SELECT m.*, COALESCE(sum(octet_length(m.message) + $5) OVER (ORDER BY m.id ",
+            $direction,
+            "
+        ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS ahead
+    FROM chat_conversation_message m
+    WHERE m.chat_conversation_id = $1
+      AND ($2::bigint IS NULL OR m.id > $2) AND ($3::bigint IS NULL OR m.id < $3)
+    ORDER BY m.id ",
+            $direction,
+            " LIMIT $4
+) page
+WHERE ahead <= $6
+ORDER BY id ",
+            $direction
+        )
+    };
+}
+
+const PAGE_ASC: &str = budgeted_page!("ASC");
+const PAGE_DESC: &str = budgeted_page!("DESC");
 
 /// A page of the owner's chat's messages: the owner check and the page pipelined on the one
 /// connection, one round trip (the page is read even when the chat is not the owner's, and
@@ -23,13 +59,28 @@ pub async fn messages_page(
     chat: ChatId,
     query: &MessageListQuery,
     limit: usize,
+    budget: ReadBudget,
 ) -> Result<Vec<MessageRow>, ChatError> {
     let conn: &AsyncPgConnection = conn;
+    let text = match query.direction {
+        Direction::Asc => PAGE_ASC,
+        Direction::Desc => PAGE_DESC,
+    };
+    let whole = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let page = prepared(
+        diesel::sql_query(text)
+            .bind::<Integer, _>(chat.get())
+            .bind::<Nullable<BigInt>, _>(query.after.map(MessageId::get))
+            .bind::<Nullable<BigInt>, _>(query.before.map(MessageId::get))
+            .bind::<BigInt, _>(whole(limit))
+            .bind::<BigInt, _>(whole(ReadBudget::ROW_COST))
+            .bind::<BigInt, _>(whole(budget.get())),
+    );
     let (exists, rows) = futures_util::future::join(
         owned_chat!(postgres, owner, chat)
             .select(chat_conversation::id)
             .first::<i32>(&mut &*conn),
-        messages_page_query!(postgres, Pg, chat, query, limit).load::<MessageRow>(&mut &*conn),
+        page.load::<MessageRow>(&mut &*conn),
     )
     .await;
     if exists.optional().map_err(failure)?.is_none() {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
-    MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
+    MessageListQuery, NewChat, Once, ReadBudget, StoreFailure, UserId, Written,
 };
 use chrono::{DateTime, Utc};
 use diesel::connection::CacheSize;
@@ -333,11 +333,13 @@ impl ChatStore for PgStore {
         chat: ChatId,
         query: &MessageListQuery,
         limit: usize,
+        budget: ReadBudget,
     ) -> Result<Vec<ChatMessage>, ChatError> {
         let rows = self
             .checkout
             .run(Retry::Read, |conn| {
-                async move { messages_page(conn, owner, chat, query, limit).await }.scope_boxed()
+                async move { messages_page(conn, owner, chat, query, limit, budget).await }
+                    .scope_boxed()
             })
             .await?;
         Ok(convert(rows).map_err(StoreFailure::Unknown)?)

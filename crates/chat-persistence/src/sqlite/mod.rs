@@ -16,8 +16,9 @@ use std::sync::{Arc, Mutex};
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
-    MessageListQuery, NewChat, Once, StoreFailure, UserId, Written,
+    MessageListQuery, NewChat, Once, ReadBudget, StoreFailure, UserId, Written,
 };
+use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
 use diesel::sqlite::Sqlite;
 use diesel_async::AsyncConnection as _;
@@ -257,18 +258,30 @@ impl ChatStore for SqliteStore {
         chat: ChatId,
         query: &MessageListQuery,
         limit: usize,
+        budget: ReadBudget,
     ) -> Result<Vec<ChatMessage>, ChatError> {
         let query = *query;
-        // One read transaction: the chat check and the page see the same database.
+        // One read transaction: the chat check and the page see the same database. The rows
+        // are read from SQLite's cursor one at a time, while the total before the row ahead is
+        // within the budget (one past it tells that more follow), so no more are loaded.
         let rows = self
             .run(move |conn| {
                 conn.transaction(|conn| {
                     if !is_owned(conn, owner, chat)? {
                         return Ok(None);
                     }
-                    messages_page_query!(sqlite, Sqlite, chat, &query, limit)
-                        .load::<MessageRow>(conn)
-                        .map(Some)
+                    let (mut rows, mut ahead, mut before) = (Vec::new(), 0, 0);
+                    let page = messages_page_query!(sqlite, Sqlite, chat, &query, limit)
+                        .load_iter::<MessageRow, DefaultLoadingMode>(conn)?;
+                    for row in page {
+                        if ahead > budget.get() {
+                            break;
+                        }
+                        let row = row?;
+                        (ahead, before) = (before, before + ReadBudget::cost(row.message.len()));
+                        rows.push(row);
+                    }
+                    Ok(Some(rows))
                 })
             })
             .await?
