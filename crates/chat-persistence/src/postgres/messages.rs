@@ -7,7 +7,7 @@ use chat_domain::{
 use diesel::dsl::now;
 use diesel::prelude::*;
 use diesel::result::Error as DieselError;
-use diesel::sql_types::{BigInt, Integer, Nullable};
+use diesel::sql_types::{BigInt, Integer};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 
 use crate::fault::failure;
@@ -35,7 +35,7 @@ FROM (
         ROWS BETWEEN UNBOUNDED PRECEDING AND 2 PRECEDING), 0) AS ahead
     FROM chat_conversation_message m
     WHERE m.chat_conversation_id = $1
-      AND ($2::bigint IS NULL OR m.id > $2) AND ($3::bigint IS NULL OR m.id < $3)
+      AND m.id > $2 AND m.id < $3
     ORDER BY m.id ",
             $direction,
             " LIMIT $4
@@ -70,8 +70,10 @@ pub async fn messages_page(
     let page = prepared(
         diesel::sql_query(text)
             .bind::<Integer, _>(chat.get())
-            .bind::<Nullable<BigInt>, _>(query.after.map(MessageId::get))
-            .bind::<Nullable<BigInt>, _>(query.before.map(MessageId::get))
+            // No bound is the widest: ids are positive. A range, not `IS NULL OR`, so that the
+            // chat's index serves it.
+            .bind::<BigInt, _>(query.after.map_or(0, MessageId::get))
+            .bind::<BigInt, _>(query.before.map_or(i64::MAX, MessageId::get))
             .bind::<BigInt, _>(whole(limit))
             .bind::<BigInt, _>(whole(ReadBudget::ROW_COST))
             .bind::<BigInt, _>(whole(budget.get())),
