@@ -2,8 +2,8 @@
 //! app's way (its encryption, see `app_secret`), and judge what a reader offered.
 
 use chat_domain::{
-    Actor, EmailAddress, ShareAccess, ShareError, ShareSettings, SharedMessage, StoreFailure,
-    UserId,
+    Actor, ChatId, EmailAddress, Share, ShareAccess, ShareError, ShareSettings, SharedMessage,
+    StoreFailure, UserId,
 };
 
 use crate::app_secret::AppSecret;
@@ -75,6 +75,23 @@ impl Sharing {
             whitelist,
         })
     }
+}
+
+/// The share of the owner's chat as a store read it: the share, if any, and whether the chat
+/// is the owner's at all.
+pub fn chat_share(
+    owner: UserId,
+    chat: ChatId,
+    share: Option<ShareFields>,
+    owned: bool,
+) -> Result<Option<Share>, ShareError> {
+    if !owned {
+        return Err(ShareError::ChatNotFound { owner, chat });
+    }
+    share
+        .map(ShareFields::into_share)
+        .transpose()
+        .map_err(|e| StoreFailure::Unknown(e).into())
 }
 
 /// A shared chat's messages, as its readers see them.

@@ -157,13 +157,7 @@ impl ShareStore for PgStore {
                 .scope_boxed()
             })
             .await?;
-        if !owned {
-            return Err(ShareError::ChatNotFound { owner, chat });
-        }
-        share
-            .map(|row| row.fields().into_share())
-            .transpose()
-            .map_err(|e| StoreFailure::Unknown(e).into())
+        sharing::chat_share(owner, chat, share.map(|row| row.fields()), owned)
     }
 
     async fn publish(

@@ -141,13 +141,7 @@ impl ShareStore for SqliteStore {
             })
             .await?
             .map_err(failure)?;
-        if !owned {
-            return Err(ShareError::ChatNotFound { owner, chat });
-        }
-        share
-            .map(|row| row.fields().into_share())
-            .transpose()
-            .map_err(|e| StoreFailure::Unknown(e).into())
+        sharing::chat_share(owner, chat, share.map(|row| row.fields()), owned)
     }
 
     async fn publish(
