@@ -48,11 +48,9 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
         let link = next_link(&req, &params.next_query(cursor.clone()));
         res.insert_header((LINK, link));
     }
-    Ok(res.json(ChatListResponse {
-        chats: page.chats.iter().map(ChatDto::from).collect(),
-        has_more: next_cursor.is_some(),
-        next_cursor,
-    }))
+    let body = response::chat_list_json(&page.chats, next_cursor.as_deref())
+        .map_err(|e| ApiError::internal(&e))?;
+    Ok(res.content_type(mime::APPLICATION_JSON).body(body))
 }
 
 /// `POST` `{"name", "model"}`: a new chat of the caller's.

@@ -4,7 +4,7 @@ use chat_domain::Chat;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::wire::js_iso;
+use crate::wire::{JsIso, js_iso};
 
 /// A chat as the app returns it.
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,4 +56,87 @@ pub struct ChatListResponse {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeletedResponse {
     pub deleted: u64,
+}
+
+/// A chat as [`ChatDto`] writes it, borrowing its texts: what a list answer is written from.
+#[derive(Serialize)]
+struct ChatRef<'a> {
+    id: i32,
+    name: &'a str,
+    model: &'a str,
+    neptun_user_id: i32,
+    created_at: JsIso,
+    updated_at: JsIso,
+}
+
+impl<'a> From<&'a Chat> for ChatRef<'a> {
+    fn from(c: &'a Chat) -> Self {
+        Self {
+            id: c.id.get(),
+            name: &c.name,
+            model: &c.model,
+            neptun_user_id: c.owner.get(),
+            created_at: JsIso(c.created_at),
+            updated_at: JsIso(c.updated_at),
+        }
+    }
+}
+
+/// [`ChatListResponse`] as it borrows from the page.
+#[derive(Serialize)]
+struct ChatListRef<'a> {
+    chats: Vec<ChatRef<'a>>,
+    has_more: bool,
+    next_cursor: Option<&'a str>,
+}
+
+/// The bytes of the [`ChatListResponse`] of `chats`, written from them without copying a text.
+pub fn chat_list_json(chats: &[Chat], next_cursor: Option<&str>) -> serde_json::Result<Vec<u8>> {
+    // What a chat's fields, names and punctuation take besides its texts.
+    const FIELDS: usize = 160;
+    let size = chats.iter().map(|c| c.name.len() + c.model.len() + FIELDS);
+    let mut buf = Vec::with_capacity(64 + size.sum::<usize>());
+    serde_json::to_writer(
+        &mut buf,
+        &ChatListRef {
+            chats: chats.iter().map(ChatRef::from).collect(),
+            has_more: next_cursor.is_some(),
+            next_cursor,
+        },
+    )?;
+    Ok(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use chat_domain::{ChatId, UserId};
+    use chrono::{TimeZone as _, Utc};
+
+    use super::*;
+
+    #[test]
+    fn a_list_is_written_as_its_dtos_are() {
+        let t = Utc.with_ymd_and_hms(2024, 3, 20, 10, 0, 0).unwrap();
+        let chats: Vec<Chat> = ["plain", "quote \" and \\ é"]
+            .iter()
+            .enumerate()
+            .map(|(i, name)| Chat {
+                id: ChatId::new(i as i64 + 1).unwrap(),
+                owner: UserId::new(3).unwrap(),
+                name: (*name).to_owned(),
+                model: "m".to_owned(),
+                created_at: t,
+                updated_at: t + chrono::Duration::milliseconds(i as i64),
+            })
+            .collect();
+        for cursor in [None, Some("abc")] {
+            let expected = serde_json::to_vec(&ChatListResponse {
+                chats: chats.iter().map(ChatDto::from).collect(),
+                has_more: cursor.is_some(),
+                next_cursor: cursor.map(str::to_owned),
+            })
+            .unwrap();
+            assert_eq!(chat_list_json(&chats, cursor).unwrap(), expected);
+        }
+    }
 }

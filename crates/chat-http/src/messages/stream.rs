@@ -5,11 +5,10 @@
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::wire::{JsIso, write_str};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
 use chat_domain::ChatMessage;
-use chrono::{DateTime, Datelike as _, Timelike as _, Utc};
-use serde::{Serialize, Serializer};
 
 #[cfg(test)]
 use super::response::MessageListResponse;
@@ -51,9 +50,23 @@ impl MessageListBody {
         Ok(Err(self))
     }
 
+    /// About the bytes of the next part: a small answer does not take a whole part's memory.
+    fn part_estimate(&self) -> usize {
+        // What a message's fields, names and punctuation take besides its text.
+        const FIELDS: usize = 192;
+        let mut bytes = 64;
+        for m in self.messages.as_slice() {
+            if bytes >= PART {
+                break;
+            }
+            bytes += m.text.len() + FIELDS;
+        }
+        bytes
+    }
+
     /// The next part: the head first, then messages, then the tail.
     fn part(&mut self) -> Result<Vec<u8>, serde_json::Error> {
-        let mut buf = Vec::with_capacity(PART + 1024);
+        let mut buf = Vec::with_capacity(self.part_estimate());
         if self.written == 0 {
             buf.extend_from_slice(b"{\"chatMessages\":[");
         }
@@ -70,7 +83,7 @@ impl MessageListBody {
             if self.written > 0 {
                 buf.push(b',');
             }
-            serde_json::to_writer(&mut buf, &MessageRef::from(&message))?;
+            write_message(&mut buf, &message);
             self.written += 1;
         }
         Ok(buf)
@@ -99,64 +112,31 @@ impl MessageBody for MessageListBody {
     }
 }
 
-/// A message as [`super::ChatMessageDto`] writes it, borrowing its text.
-#[derive(Serialize)]
-struct MessageRef<'a> {
-    id: i64,
-    chat_conversation_id: i32,
-    neptun_user_id: i32,
-    message: &'a str,
-    actor: &'static str,
-    created_at: JsIso,
-    updated_at: JsIso,
-}
-
-impl<'a> From<&'a ChatMessage> for MessageRef<'a> {
-    fn from(m: &'a ChatMessage) -> Self {
-        Self {
-            id: m.id.get(),
-            chat_conversation_id: m.chat_id.get(),
-            neptun_user_id: m.user_id.get(),
-            message: &m.text,
-            actor: m.actor.as_str(),
-            created_at: JsIso(m.created_at),
-            updated_at: JsIso(m.updated_at),
-        }
-    }
-}
-
-/// A timestamp as [`crate::wire::js_iso`] writes it, formatted on the stack.
-struct JsIso(DateTime<Utc>);
-
-impl Serialize for JsIso {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let t = self.0;
-        if !(0..=9999).contains(&t.year()) {
-            return serializer.serialize_str(&crate::wire::js_iso(t));
-        }
-        let mut buf = *b"0000-00-00T00:00:00.000Z";
-        let mut put = |at: usize, width: usize, mut value: u32| {
-            for i in (at..at + width).rev() {
-                buf[i] = b'0' + (value % 10) as u8;
-                value /= 10;
-            }
-        };
-        put(0, 4, t.year().unsigned_abs());
-        put(5, 2, t.month());
-        put(8, 2, t.day());
-        put(11, 2, t.hour());
-        put(14, 2, t.minute());
-        put(17, 2, t.second());
-        put(20, 3, t.nanosecond() % 1_000_000_000 / 1_000_000);
-        // Only ASCII digits and separators were written.
-        serializer.serialize_str(std::str::from_utf8(&buf).unwrap_or_default())
-    }
+/// Appends `m` to `buf` in the bytes `serde_json` writes for [`super::ChatMessageDto`]: the
+/// fields in its order, no text copied into a value first.
+fn write_message(buf: &mut Vec<u8>, m: &ChatMessage) {
+    let mut number = itoa::Buffer::new();
+    buf.extend_from_slice(b"{\"id\":");
+    buf.extend_from_slice(number.format(m.id.get()).as_bytes());
+    buf.extend_from_slice(b",\"chat_conversation_id\":");
+    buf.extend_from_slice(number.format(m.chat_id.get()).as_bytes());
+    buf.extend_from_slice(b",\"neptun_user_id\":");
+    buf.extend_from_slice(number.format(m.user_id.get()).as_bytes());
+    buf.extend_from_slice(b",\"message\":");
+    write_str(buf, &m.text);
+    buf.extend_from_slice(b",\"actor\":");
+    write_str(buf, m.actor.as_str());
+    buf.extend_from_slice(b",\"created_at\":");
+    JsIso(m.created_at).write(buf);
+    buf.extend_from_slice(b",\"updated_at\":");
+    JsIso(m.updated_at).write(buf);
+    buf.push(b'}');
 }
 
 #[cfg(test)]
 mod tests {
     use chat_domain::{Actor, ChatId, MessageId, UserId};
-    use chrono::TimeZone as _;
+    use chrono::{DateTime, TimeZone as _, Utc};
 
     use super::*;
     use crate::messages::ChatMessageDto;
