@@ -24,7 +24,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    chat_service::telemetry::init(settings.log.format);
+    let _logs = chat_service::telemetry::init(settings.log.format);
     // A multi-threaded runtime: the migration harness blocks on it from a blocking thread, and
     // actix-web runs its own worker threads beside it. It drives the database connections and
     // the append groups; requests run on the actix workers. Half the cores: the rest are the

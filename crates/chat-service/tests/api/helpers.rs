@@ -41,7 +41,10 @@ static LOGS: Once = Once::new();
 pub fn init_logs() {
     LOGS.call_once(|| {
         if std::env::var("TEST_LOG").is_ok() {
-            chat_service::telemetry::init(chat_service::settings::LogFormat::Text);
+            // The log thread runs as long as the test binary.
+            std::mem::forget(chat_service::telemetry::init(
+                chat_service::settings::LogFormat::Text,
+            ));
         }
     });
 }
