@@ -21,7 +21,6 @@ const QUEUED_LINES: usize = 8192;
 /// Requests hand their lines to the log thread, which writes what has queued up in one write:
 /// a line a request written to stderr from the request's thread cost about a tenth of a read's
 /// CPU (docs/performance.md).
-#[must_use]
 pub fn init(format: LogFormat) -> WorkerGuard {
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
