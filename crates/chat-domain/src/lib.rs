@@ -32,7 +32,8 @@ pub use message::{
 };
 pub use paging::{
     ChatCursor, ChatListQuery, ChatOrder, ChatPage, ChatSortField, Direction, InvalidOrder,
-    MessageListQuery, MessagePage, PageLimit, PageLimitError, ReadBudget, SortBy, SortKey,
+    MessageListQuery, MessagePage, PageLimit, PageLimitError, ReadBudget, ReadCount, SortBy,
+    SortKey, chat_bytes, message_bytes,
 };
 pub use ports::{ChatStore, FileStore, SessionVerifier, ShareStore};
 pub use service::{Caller, ChatService};

@@ -53,13 +53,16 @@ pub trait ChatStore: FileStore + ShareStore + Send + Sync + 'static {
     /// Whether the store holds no user (a fresh database).
     fn is_empty(&self) -> impl Future<Output = Result<bool, StoreFailure>> + Send;
 
-    /// Up to `limit` of `owner`'s chats in `order`, starting after `after` when given.
+    /// Up to `limit` of `owner`'s chats in `order`, starting after `after` when given; of
+    /// those, as many as a [`crate::paging::ReadCount`] of their [`crate::paging::chat_bytes`] wants, so the rows past the
+    /// budget are never loaded.
     fn list_chats(
         &self,
         owner: UserId,
         order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
+        budget: ReadBudget,
     ) -> impl Future<Output = Result<Vec<Chat>, StoreFailure>> + Send;
 
     /// `owner`'s chat `chat`. Errors: `ChatNotFound` for a missing chat or someone else's.

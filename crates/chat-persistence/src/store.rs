@@ -207,8 +207,9 @@ impl ChatStore for Store {
         order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
+        budget: ReadBudget,
     ) -> Result<Vec<Chat>, StoreFailure> {
-        forward!(self.list_chats(owner, order, after, limit))
+        forward!(self.list_chats(owner, order, after, limit, budget))
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {

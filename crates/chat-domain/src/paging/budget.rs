@@ -1,19 +1,20 @@
-//! A page of messages bounded by bytes as well as by rows: the page ends before the message
-//! that would take it past the read budget (a page always holds at least one message), so a
-//! read of a chat of large messages pages instead of building an answer of any size. The store
-//! stops at the budget too (see `ChatStore::list_messages`), so the rows past it are never
-//! loaded.
+//! A page bounded by bytes as well as by rows: the page ends before the row that would take it
+//! past the read budget (a page always holds at least one row), so a read of a chat of large
+//! messages, or of many chats with long names, pages instead of building an answer of any size.
+//! The store stops at the budget too (see `ChatStore::list_messages`, `ChatStore::list_chats`),
+//! so the rows past it are never loaded.
 
+use crate::chat::Chat;
 use crate::message::ChatMessage;
-use crate::paging::{MessagePage, PageLimit};
+use crate::paging::{ChatOrder, ChatPage, MessagePage, PageLimit};
 
-/// The most bytes of messages one read answers (`limits.read_budget_bytes`).
+/// The most bytes of rows one read answers (`limits.read_budget_bytes`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReadBudget(usize);
 
 impl ReadBudget {
     pub const DEFAULT: ReadBudget = ReadBudget(2 * 1024 * 1024);
-    /// What a message costs besides its text: roughly the rest of its JSON (ids, actor, two
+    /// What a row costs besides its texts: roughly the rest of its JSON (ids, actor, two
     /// timestamps, the keys).
     pub const ROW_COST: usize = 200;
 
@@ -26,31 +27,94 @@ impl ReadBudget {
         self.0
     }
 
-    /// What a message of `text_bytes` costs the budget.
+    /// What a row whose texts take `text_bytes` costs the budget.
     pub fn cost(text_bytes: usize) -> usize {
         text_bytes + Self::ROW_COST
     }
+
+    /// Up to `limit` of `rows` (up to `limit + 1` of them, in order) that fit the budget: they
+    /// end at the limit, or before the row that would pass the budget; and whether more follow.
+    fn cut<T>(self, rows: Vec<T>, limit: PageLimit, text_bytes: fn(&T) -> usize) -> (Vec<T>, bool) {
+        let mut page = Vec::with_capacity(rows.len().min(limit.get()));
+        let mut bytes = 0;
+        for row in rows {
+            let cost = Self::cost(text_bytes(&row));
+            if page.len() == limit.get() || (!page.is_empty() && bytes + cost > self.0) {
+                return (page, true);
+            }
+            bytes += cost;
+            page.push(row);
+        }
+        (page, false)
+    }
+}
+
+/// How a store that reads rows one at a time knows when it has enough: it reads another row
+/// while the total cost of the rows before the last one read is within the budget, so one row
+/// past the page's end comes too (it tells that more follow) and none after it.
+#[derive(Debug)]
+pub struct ReadCount {
+    budget: usize,
+    /// The total cost of the rows before the last one read.
+    ahead: usize,
+    total: usize,
+}
+
+impl ReadCount {
+    pub fn new(budget: ReadBudget) -> Self {
+        Self {
+            budget: budget.0,
+            ahead: 0,
+            total: 0,
+        }
+    }
+
+    /// Whether to read another row.
+    pub fn wants_more(&self) -> bool {
+        self.ahead <= self.budget
+    }
+
+    /// Counts a row read whose texts take `text_bytes`.
+    pub fn count(&mut self, text_bytes: usize) {
+        (self.ahead, self.total) = (self.total, self.total + ReadBudget::cost(text_bytes));
+    }
+}
+
+/// The bytes of a message's text, what the budget counts of it.
+pub fn message_bytes(m: &ChatMessage) -> usize {
+    m.text.len()
+}
+
+/// The bytes of a chat's texts (its name and model), what the budget counts of it.
+pub fn chat_bytes(c: &Chat) -> usize {
+    c.name.len() + c.model.len()
 }
 
 impl MessagePage {
-    /// The page of up to `limit` of `rows` (up to `limit + 1` of them, in order) that fit the
-    /// budget: it ends at the limit, or before the message that would pass the budget, and
-    /// says whether more follow.
+    /// The page of `rows` (up to `limit + 1` of them, in order) within `limit` and the budget.
     pub fn within(rows: Vec<ChatMessage>, limit: PageLimit, budget: ReadBudget) -> Self {
-        let mut messages = Vec::with_capacity(rows.len().min(limit.get()));
-        let (mut bytes, mut has_more) = (0, false);
-        for row in rows {
-            let cost = ReadBudget::cost(row.text.len());
-            let full = messages.len() == limit.get()
-                || (!messages.is_empty() && bytes + cost > budget.get());
-            if full {
-                has_more = true;
-                break;
-            }
-            bytes += cost;
-            messages.push(row);
-        }
+        let (messages, has_more) = budget.cut(rows, limit, message_bytes);
         Self { messages, has_more }
+    }
+}
+
+impl ChatPage {
+    /// The page of `rows` (up to `limit + 1` of them, in `order`) within `limit` and the budget.
+    pub fn within(
+        rows: Vec<Chat>,
+        limit: PageLimit,
+        budget: ReadBudget,
+        order: &ChatOrder,
+    ) -> Self {
+        let (chats, more) = budget.cut(rows, limit, chat_bytes);
+        let next = more
+            .then(|| {
+                chats
+                    .last()
+                    .map(|last| crate::paging::ChatCursor::after(last, order))
+            })
+            .flatten();
+        Self { chats, next }
     }
 }
 

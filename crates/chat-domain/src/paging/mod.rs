@@ -3,7 +3,7 @@
 
 mod budget;
 
-pub use budget::ReadBudget;
+pub use budget::{ReadBudget, ReadCount, chat_bytes, message_bytes};
 
 use std::fmt;
 use std::str::FromStr;
@@ -276,19 +276,6 @@ pub struct ChatPage {
     pub next: Option<ChatCursor>,
 }
 
-impl ChatPage {
-    /// Builds a page from up to `limit + 1` rows (one more than a page, to know whether more
-    /// exist without counting).
-    pub fn from_rows(mut chats: Vec<Chat>, limit: PageLimit, order: &ChatOrder) -> Self {
-        let more = chats.len() > limit.get();
-        chats.truncate(limit.get());
-        let next = more
-            .then(|| chats.last().map(|last| ChatCursor::after(last, order)))
-            .flatten();
-        Self { chats, next }
-    }
-}
-
 /// A request for a page of a chat's messages, by id: `after`/`before` bound the range
 /// (exclusive), `direction` says which end comes first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -321,13 +308,6 @@ pub struct MessagePage {
 }
 
 impl MessagePage {
-    /// Builds a page from up to `limit + 1` rows, as [`ChatPage::from_rows`].
-    pub fn from_rows(mut messages: Vec<ChatMessage>, limit: PageLimit) -> Self {
-        let has_more = messages.len() > limit.get();
-        messages.truncate(limit.get());
-        Self { messages, has_more }
-    }
-
     /// The id the next page continues from (`after` ascending, `before` descending).
     pub fn next_cursor(&self) -> Option<MessageId> {
         self.has_more

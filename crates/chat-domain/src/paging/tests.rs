@@ -57,9 +57,10 @@ fn page_limits_are_bounded() {
 fn a_page_knows_whether_more_follow() {
     let limit = PageLimit::new(2, 10).unwrap();
     let order: ChatOrder = "name:asc".parse().unwrap();
-    let page = ChatPage::from_rows(
+    let page = ChatPage::within(
         vec![chat(1, "a"), chat(2, "b"), chat(3, "c")],
         limit,
+        ReadBudget::DEFAULT,
         &order,
     );
     assert_eq!(page.chats.len(), 2);
@@ -68,7 +69,12 @@ fn a_page_knows_whether_more_follow() {
         (next.keys, next.id.get()),
         (vec![SortKey::Text("b".into())], 2)
     );
-    let last = ChatPage::from_rows(vec![chat(1, "a"), chat(2, "b")], limit, &order);
+    let last = ChatPage::within(
+        vec![chat(1, "a"), chat(2, "b")],
+        limit,
+        ReadBudget::DEFAULT,
+        &order,
+    );
     assert_eq!(last.next, None);
 }
 
@@ -90,14 +96,15 @@ fn the_next_message_page_moves_one_bound_and_keeps_the_other() {
         direction: Direction::Desc,
         limit,
     };
-    let page = MessagePage::from_rows(vec![message(8), message(7), message(6)], limit);
+    let rows = vec![message(8), message(7), message(6)];
+    let page = MessagePage::within(rows, limit, ReadBudget::DEFAULT);
     let next = page.next_query(&query).unwrap();
     assert_eq!(
         (next.after, next.before),
         (query.after, Some(MessageId::new(7)))
     );
     assert_eq!(next.bounds()[0], ("before", Some(MessageId::new(7))));
-    let last = MessagePage::from_rows(vec![message(8)], limit);
+    let last = MessagePage::within(vec![message(8)], limit, ReadBudget::DEFAULT);
     assert_eq!(last.next_query(&query), None);
 }
 

@@ -111,8 +111,10 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
         &self,
         caller: &Caller,
         query: &ChatListQuery,
+        budget: ReadBudget,
     ) -> Result<ChatPage, StoreFailure> {
-        // One row more than a page tells whether another page follows.
+        // One row more than a page tells whether another page follows; the store stops at the
+        // budget.
         let rows = self
             .store
             .list_chats(
@@ -120,9 +122,10 @@ impl<S: ChatStore, V: SessionVerifier> ChatService<S, V> {
                 &query.order,
                 query.after.as_ref(),
                 query.limit.get() + 1,
+                budget,
             )
             .await?;
-        Ok(ChatPage::from_rows(rows, query.limit, &query.order))
+        Ok(ChatPage::within(rows, query.limit, budget, &query.order))
     }
 
     /// A new chat of the caller's, at most once per key.

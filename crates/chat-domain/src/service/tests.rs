@@ -77,6 +77,7 @@ impl ChatStore for MemoryStore {
         _: &crate::paging::ChatOrder,
         _: Option<&crate::paging::ChatCursor>,
         _: usize,
+        _: crate::paging::ReadBudget,
     ) -> Result<Vec<Chat>, StoreFailure> {
         Err(StoreFailure::Unknown(anyhow::anyhow!("not in this test")))
     }

@@ -41,7 +41,8 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
     service: Service<S, V>,
 ) -> Result<HttpResponse, ApiError> {
     let params = ChatListParams::of(&req)?;
-    let page = service.list_chats(&caller, &params.query).await?;
+    let budget = crate::HttpSettings::of(&req).read_budget;
+    let page = service.list_chats(&caller, &params.query, budget).await?;
     let next_cursor = page.next.as_ref().map(encode_cursor);
     let mut res = HttpResponse::Ok();
     if let Some(cursor) = &next_cursor {

@@ -1,9 +1,14 @@
-//! Creating a chat on PostgreSQL, whose `model` column may be the app's enum.
+//! Creating a chat on PostgreSQL, whose `model` column may be the app's enum; reading a page of
+//! chats within the read budget.
 
-use chat_domain::{Chat, CreateChatError, NewChat, StoreFailure};
+use chat_domain::{
+    Chat, CreateChatError, NewChat, ReadBudget, ReadCount, StoreFailure, chat_bytes,
+};
+use diesel::QueryResult;
 use diesel::result::Error as DieselError;
 use diesel::sql_types::{Integer, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use futures_util::{Stream, TryStreamExt as _};
 use scoped_futures::ScopedFutureExt as _;
 
 use crate::fault::{create_chat_error, failure};
@@ -85,4 +90,23 @@ pub async fn unknown_model(checkout: &Checkout, e: DieselError, chat: &NewChat) 
         },
         Err(failure) => failure.into(),
     }
+}
+
+/// The chats of a page's rows as they arrive, while a [`ReadCount`] of the read budget wants
+/// more: the rows past it are never decoded, and the connection drops them as they come.
+pub async fn chats_within(
+    rows: impl Stream<Item = QueryResult<ChatRow>>,
+    budget: ReadBudget,
+) -> Result<Vec<Chat>, StoreFailure> {
+    let mut rows = std::pin::pin!(rows);
+    let (mut chats, mut count) = (Vec::new(), ReadCount::new(budget));
+    while count.wants_more() {
+        let Some(row) = rows.try_next().await.map_err(failure)? else {
+            break;
+        };
+        let chat = Chat::try_from(row).map_err(StoreFailure::Unknown)?;
+        count.count(chat_bytes(&chat));
+        chats.push(chat);
+    }
+    Ok(chats)
 }

@@ -32,7 +32,7 @@ use secrecy::ExposeSecret;
 use self::connect::PgTarget;
 
 use self::append::append;
-use self::chats::{InsertChatError, insert_chat, unknown_model};
+use self::chats::{InsertChatError, chats_within, insert_chat, unknown_model};
 use self::checkout::{Checkout, Retry, settings_sql};
 use self::group::Grouper;
 use self::keys::{claim, keep, purge};
@@ -233,20 +233,20 @@ impl ChatStore for PgStore {
         order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
+        budget: ReadBudget,
     ) -> Result<Vec<Chat>, StoreFailure> {
-        let rows: Vec<ChatRow> = self
-            .checkout
+        self.checkout
             .run(Retry::Read, |conn| {
                 async move {
-                    chats_page_query!(postgres, Pg, pg_time, owner, order, after, limit)
-                        .load(conn)
+                    let rows = chats_page_query!(postgres, Pg, pg_time, owner, order, after, limit)
+                        .load_stream::<ChatRow>(conn)
                         .await
-                        .map_err(failure)
+                        .map_err(failure)?;
+                    chats_within(rows, budget).await
                 }
                 .scope_boxed()
             })
-            .await?;
-        convert(rows).map_err(StoreFailure::Unknown)
+            .await
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {

@@ -16,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
-    MessageListQuery, NewChat, Once, ReadBudget, StoreFailure, UserId, Written,
+    MessageListQuery, NewChat, Once, ReadBudget, ReadCount, StoreFailure, UserId, Written,
+    chat_bytes,
 };
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
@@ -188,17 +189,28 @@ impl ChatStore for SqliteStore {
         order: &ChatOrder,
         after: Option<&ChatCursor>,
         limit: usize,
+        budget: ReadBudget,
     ) -> Result<Vec<Chat>, StoreFailure> {
         let (order, after) = (order.clone(), after.cloned());
-        let rows: Vec<ChatRow> = self
-            .run(move |conn| {
-                let after = after.as_ref();
-                chats_page_query!(sqlite, Sqlite, SqliteTime, owner, &order, after, limit)
-                    .load(conn)
-            })
-            .await?
-            .map_err(failure)?;
-        convert(rows).map_err(StoreFailure::Unknown)
+        self.run(move |conn| {
+            let after = after.as_ref();
+            let rows = chats_page_query!(sqlite, Sqlite, SqliteTime, owner, &order, after, limit)
+                .load_iter::<ChatRow, DefaultLoadingMode>(conn)?;
+            // Read from the cursor while the budget wants more, as on PostgreSQL.
+            let (mut chats, mut count) = (Vec::new(), ReadCount::new(budget));
+            for row in rows {
+                if !count.wants_more() {
+                    break;
+                }
+                let chat = Chat::try_from(row?)
+                    .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+                count.count(chat_bytes(&chat));
+                chats.push(chat);
+            }
+            Ok(chats)
+        })
+        .await?
+        .map_err(failure)
     }
 
     async fn get_chat(&self, owner: UserId, chat: ChatId) -> Result<Chat, ChatError> {
@@ -270,15 +282,15 @@ impl ChatStore for SqliteStore {
                     if !is_owned(conn, owner, chat)? {
                         return Ok(None);
                     }
-                    let (mut rows, mut ahead, mut before) = (Vec::new(), 0, 0);
+                    let (mut rows, mut count) = (Vec::new(), ReadCount::new(budget));
                     let page = messages_page_query!(sqlite, Sqlite, chat, &query, limit)
                         .load_iter::<MessageRow, DefaultLoadingMode>(conn)?;
                     for row in page {
-                        if ahead > budget.get() {
+                        if !count.wants_more() {
                             break;
                         }
                         let row = row?;
-                        (ahead, before) = (before, before + ReadBudget::cost(row.message.len()));
+                        count.count(row.message.len());
                         rows.push(row);
                     }
                     Ok(Some(rows))

@@ -119,6 +119,63 @@ pub async fn chats_are_ordered_and_paged_by_several_keys(backend: Backend) {
 
 /// Without `limit`, the whole list, as the app reads it; past `limits.read_ceiling` it pages,
 /// and the `Link` it gives continues without a `limit` of its own.
+/// The names of each page of the user's chats, from `first_query` on, following each page's
+/// `Link` (which keeps a `limit` only when the first query had one).
+async fn pages_by_link(
+    app: &TestApp,
+    user: i32,
+    session: &str,
+    first_query: &str,
+) -> Vec<Vec<Value>> {
+    let (mut pages, mut query) = (Vec::new(), first_query.to_owned());
+    loop {
+        let res = list(app, user, session, &query).await;
+        assert_eq!(res.status(), 200);
+        let link = res
+            .headers()
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let body: Value = res.json().await.unwrap();
+        let chats = body["chats"].as_array().unwrap();
+        pages.push(chats.iter().map(|c| c["name"].clone()).collect());
+        assert_eq!(body["has_more"], link.is_some());
+        let Some(link) = link else { break };
+        assert_eq!(
+            link.contains("limit="),
+            first_query.contains("limit="),
+            "{link}"
+        );
+        query = link[link.find('?').unwrap()..link.find('>').unwrap()].to_owned();
+    }
+    pages
+}
+
+/// A list pages at `limits.read_budget_bytes` too (names and models are what it counts, with
+/// the rest of each chat's JSON): every chat once, in order, whether `limit` was given or not;
+/// a chat whose name alone passes the budget (the app's column is unbounded) comes alone.
+pub async fn a_list_pages_at_the_byte_budget(backend: Backend) {
+    let app = spawn_app_with(backend, &[("APP__LIMITS__READ_BUDGET_BYTES", "3000")]).await;
+    let user = app.seed_user("ada@example.com").await;
+    let session = app.session(user);
+    let name = |i: usize| format!("{i:02} {}", "n".repeat(if i == 20 { 5000 } else { 147 }));
+    let rows: Vec<String> = (0..30)
+        .map(|i| format!("SELECT '{}', 'm', {user}", name(i)))
+        .collect();
+    app.sql(&format!(
+        "INSERT INTO chat_conversation (name, model, neptun_user_id) {}",
+        rows.join(" UNION ALL ")
+    ))
+    .await;
+    let expected: Vec<Value> = (0..30).map(|i| json!(name(i))).collect();
+    for first_query in ["?order_by=name:asc", "?order_by=name:asc&limit=100"] {
+        let pages = pages_by_link(&app, user, &session, first_query).await;
+        // 151 bytes of texts and 200 more a chat: 8 fit in 3,000 bytes, a 9th would not.
+        let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+        assert_eq!(sizes, [8, 8, 4, 1, 8, 1], "{first_query}");
+        assert_eq!(pages.concat(), expected, "{first_query}");
+    }
+}
+
 pub async fn without_a_limit_the_whole_list_up_to_the_ceiling(backend: Backend) {
     let app = spawn_app_with(backend, &[("APP__LIMITS__READ_CEILING", "25")]).await;
     let user = app.seed_user("ada@example.com").await;
@@ -132,34 +189,10 @@ pub async fn without_a_limit_the_whole_list_up_to_the_ceiling(backend: Backend) 
             .join(" UNION ALL ")
     ))
     .await;
-    let mut names = Vec::new();
-    let mut query = "?order_by=name:asc".to_owned();
-    let mut pages = 0;
-    loop {
-        let res = list(&app, user, &session, &query).await;
-        assert_eq!(res.status(), 200);
-        let link = res
-            .headers()
-            .get("link")
-            .map(|l| l.to_str().unwrap().to_owned());
-        let body: Value = res.json().await.unwrap();
-        names.extend(
-            body["chats"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["name"].clone()),
-        );
-        pages += 1;
-        let Some(link) = link else { break };
-        assert!(!link.contains("limit="), "{link}");
-        let start = link.find('?').unwrap();
-        let end = link.find('>').unwrap();
-        query = link[start..end].to_owned();
-    }
-    assert_eq!(pages, 3);
+    let pages = pages_by_link(&app, user, &session, "?order_by=name:asc").await;
+    assert_eq!(pages.len(), 3);
     let expected: Vec<Value> = (0..60).map(|i| json!(format!("chat {i:02}"))).collect();
-    assert_eq!(names, expected);
+    assert_eq!(pages.concat(), expected);
 }
 
 pub async fn list_parameters_are_validated(backend: Backend) {
@@ -208,5 +241,6 @@ crate::on_both_backends!(
     chats_are_paged_with_cursors_in_any_allowed_order,
     chats_are_ordered_and_paged_by_several_keys,
     without_a_limit_the_whole_list_up_to_the_ceiling,
+    a_list_pages_at_the_byte_budget,
     list_parameters_are_validated,
 );
