@@ -65,6 +65,9 @@ impl HotPath {
             .seed_user(&format!("{}@example.com", uuid::Uuid::new_v4()))
             .await;
         let chat = app.seed_chat(user, "hot").await;
+        // A page with a message in it (an empty one asks whether the chat is the owner's).
+        let hi = json!({"message": "hi", "actor": "user"});
+        app.post_messages(user, chat, &app.session(user), &hi).await;
         for _ in 0..2 {
             self.request(app, user, chat).await;
         }
