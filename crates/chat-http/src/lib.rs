@@ -26,6 +26,7 @@ pub mod shared;
 pub mod shares;
 pub mod unread_body;
 pub mod wire;
+pub mod write_deadline;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};

@@ -1,7 +1,8 @@
 //! The HTTP servers. The API's is built from actix's parts (actix-server running actix-http's
 //! HTTP/1 service around the actix-web app), not by `HttpServer`, for two things `HttpServer`
 //! cannot be told: how to answer `Expect: 100-continue` (chat_http::expect) and what wraps
-//! each connection (chat_http::codec_errors). Its settings are the ones `HttpServer` was given.
+//! each connection (chat_http::codec_errors, chat_http::write_deadline). Its settings are the
+//! ones `HttpServer` was given.
 
 use std::future::ready;
 use std::net::TcpListener;
@@ -18,6 +19,7 @@ use chat_http::codec_errors::{ContractWire, log_connection_error};
 use chat_http::expect::{decide_continue, refuse_unknown_expectations};
 use chat_http::middleware::{contract_errors, head_as_get, request_telemetry};
 use chat_http::unread_body::close_unread_bodies;
+use chat_http::write_deadline::WriteDeadline;
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpStream;
 
@@ -68,13 +70,15 @@ pub fn api_server(
                 .local_addr(local)
                 .expect(expect)
                 .h1(map_config(app, |()| AppConfig::default()));
-            fn_service(|io: TcpStream| {
+            let write_timeout = Duration::from_millis(server.write_timeout_ms);
+            fn_service(move |io: TcpStream| {
                 // An answer may go in several writes (a streamed page): Nagle's algorithm would
                 // hold each behind the client's delayed ACK.
                 if let Err(e) = io.set_nodelay(true) {
                     tracing::debug!(error = %e, "TCP_NODELAY");
                 }
                 let peer = io.peer_addr().ok();
+                let io = WriteDeadline::new(io, write_timeout);
                 ready(Ok::<_, DispatchError>((ContractWire::new(io), peer)))
             })
             .and_then(http)

@@ -299,6 +299,10 @@ fn bound_problems(raw: &RawSettings) -> Vec<String> {
             "server.body_timeout_ms must be at least 1",
         ),
         (
+            raw.server.write_timeout_ms == 0,
+            "server.write_timeout_ms must be at least 1",
+        ),
+        (
             raw.database.pool_size == 0,
             "database.pool_size must be at least 1",
         ),

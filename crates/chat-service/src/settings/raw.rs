@@ -79,6 +79,8 @@ pub struct ServerSettings {
     pub head_timeout_ms: u64,
     /// How long a client may take to send a request's body, from the end of its head (then 408).
     pub body_timeout_ms: u64,
+    /// How long a client may take nothing of an answer before the connection closes.
+    pub write_timeout_ms: u64,
     /// How long an idle keep-alive connection stays open.
     pub keep_alive_s: u64,
     /// How long a stop (SIGINT, SIGTERM) waits for requests in flight before it drops them.

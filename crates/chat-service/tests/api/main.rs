@@ -30,6 +30,7 @@ mod route_params;
 mod seed;
 mod sharing;
 mod sharing_files;
+mod slow_readers;
 mod tls;
 mod waits;
 mod wire;
