@@ -21,7 +21,8 @@ pub struct JsIso(pub DateTime<Utc>);
 impl JsIso {
     /// The text, for years 0 to 9999 (every other is written by [`js_iso`]).
     fn digits(self) -> Option<[u8; 24]> {
-        let t = self.0;
+        // Once: each field of a `DateTime` would apply its offset again.
+        let t = self.0.naive_utc();
         if !(0..=9999).contains(&t.year()) {
             return None;
         }

@@ -49,8 +49,7 @@ pub async fn list<S: ChatStore, V: SessionVerifier>(
         let link = next_link(&req, &params.next_query(cursor.clone()));
         res.insert_header((LINK, link));
     }
-    let body = response::chat_list_json(&page.chats, next_cursor.as_deref())
-        .map_err(|e| ApiError::internal(&e))?;
+    let body = response::chat_list_json(&page.chats, next_cursor.as_deref());
     Ok(res.content_type(mime::APPLICATION_JSON).body(body))
 }
 
