@@ -1,6 +1,6 @@
 //! What the chat routes answer.
 
-use chat_domain::Chat;
+use chat_domain::{Chat, ReadBudget, chat_bytes};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -79,9 +79,7 @@ fn write_chat(buf: &mut Vec<u8>, c: &Chat) {
 
 /// The bytes of the [`ChatListResponse`] of `chats`, written from them without copying a text.
 pub fn chat_list_json(chats: &[Chat], next_cursor: Option<&str>) -> Vec<u8> {
-    // What a chat's fields, names and punctuation take besides its texts.
-    const FIELDS: usize = 160;
-    let size = chats.iter().map(|c| c.name.len() + c.model.len() + FIELDS);
+    let size = chats.iter().map(|c| ReadBudget::cost(chat_bytes(c)));
     let mut buf = Vec::with_capacity(64 + size.sum::<usize>());
     buf.extend_from_slice(b"{\"chats\":[");
     for (i, chat) in chats.iter().enumerate() {

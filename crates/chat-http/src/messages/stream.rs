@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 use crate::wire::{JsIso, write_str};
 use actix_web::body::{BodySize, MessageBody};
 use actix_web::web::Bytes;
-use chat_domain::ChatMessage;
+use chat_domain::{ChatMessage, ReadBudget, message_bytes};
 
 #[cfg(test)]
 use super::response::MessageListResponse;
@@ -52,14 +52,12 @@ impl MessageListBody {
 
     /// About the bytes of the next part: a small answer does not take a whole part's memory.
     fn part_estimate(&self) -> usize {
-        // What a message's fields, names and punctuation take besides its text.
-        const FIELDS: usize = 192;
         let mut bytes = 64;
         for m in self.messages.as_slice() {
             if bytes >= PART {
                 break;
             }
-            bytes += m.text.len() + FIELDS;
+            bytes += ReadBudget::cost(message_bytes(m));
         }
         bytes
     }
