@@ -55,7 +55,7 @@ pub fn api_server(
         };
         (app, service.clone(), http.max_body_bytes)
     };
-    let mut builder = Server::build()
+    let builder = Server::build()
         // Signals are ours (see `Application::run_until_stopped`).
         .disable_signals()
         .shutdown_timeout(server.shutdown_timeout_s)
@@ -87,10 +87,9 @@ pub fn api_server(
                 e
             })
         })?;
-    if let Some(workers) = settings.server.workers {
-        builder = builder.workers(workers);
-    }
-    Ok(builder.run())
+    Ok(builder
+        .workers(crate::threads::http_workers(settings.server.workers))
+        .run())
 }
 
 /// `/metrics` alone, on an address of its own (one worker: a scrape is rare and cheap).

@@ -10,6 +10,7 @@ pub mod service;
 pub mod settings;
 pub mod startup;
 pub mod telemetry;
+pub mod threads;
 
 use std::io::Write as _;
 use std::time::Duration;

@@ -26,10 +26,8 @@ fn main() -> ExitCode {
     };
     let _logs = chat_service::telemetry::init(settings.log.format);
     // A multi-threaded runtime: the migration harness blocks on it from a blocking thread, and
-    // actix-web runs its own worker threads beside it. It drives the database connections and
-    // the append groups; requests run on the actix workers. Half the cores: the rest are the
-    // workers' (and, often, a co-located database's).
-    let threads = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
+    // actix-web runs its own worker threads beside it.
+    let threads = chat_service::threads::runtime_threads();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_all()

@@ -12,12 +12,11 @@
 use std::time::Duration;
 
 use chat_domain::{ChatError, CreateChatError, CreateUserError, StoreFailure};
-use diesel_async::pooled_connection::deadpool::Pool;
 use diesel_async::{AnsiTransactionManager as Tm, AsyncPgConnection, TransactionManager as _};
 use scoped_futures::ScopedBoxFuture;
 
 use crate::fault::{failure, pool_failure, terminated_by_server};
-use crate::pool::Lease;
+use crate::pool::{Lease, PerThread};
 
 /// The settings every statement runs under, as SQL: for the session, or (`local`) for the
 /// transaction only.
@@ -85,24 +84,33 @@ failing!(ChatError, CreateChatError, CreateUserError);
 
 #[derive(Clone)]
 pub struct Checkout {
-    pool: Pool<AsyncPgConnection>,
+    pools: PerThread<AsyncPgConnection>,
     /// With the statement cache off: how each operation's transaction begins.
     pinned: Option<String>,
 }
 
 impl Checkout {
-    pub fn new(pool: Pool<AsyncPgConnection>, statement_cache: bool, timeout: Duration) -> Self {
+    pub fn new(
+        pools: PerThread<AsyncPgConnection>,
+        statement_cache: bool,
+        timeout: Duration,
+    ) -> Self {
         let pinned = (!statement_cache).then(|| format!("BEGIN; {}", settings_sql(timeout, true)));
-        Self { pool, pinned }
+        Self { pools, pinned }
     }
 
-    pub fn pool(&self) -> &Pool<AsyncPgConnection> {
-        &self.pool
+    pub fn pool_status(&self) -> deadpool::Status {
+        self.pools.status()
     }
 
     /// A connection for one step of an operation that handles its own connections.
     pub async fn conn(&self) -> Result<Lease<AsyncPgConnection>, StoreFailure> {
-        self.pool.get().await.map(Lease::new).map_err(pool_failure)
+        self.pools
+            .local()
+            .get()
+            .await
+            .map(Lease::new)
+            .map_err(pool_failure)
     }
 
     /// Runs `op` on a connection, and once more on a new one where `retry` allows.

@@ -97,8 +97,8 @@ impl PgStore {
             true => settings_sql(settings.statement_timeout, false),
             false => String::new(),
         };
-        let pool = pool::build(&target.describe(), connect, setup, settings)?;
-        let checkout = Checkout::new(pool, cache, settings.statement_timeout);
+        let pools = pool::build_per_thread(&target.describe(), connect, setup, settings)?;
+        let checkout = Checkout::new(pools, cache, settings.statement_timeout);
         Ok(Self {
             grouper: Grouper::new(checkout.clone(), settings.append_queue),
             checkout,
@@ -121,7 +121,7 @@ impl PgStore {
     }
 
     pub(crate) fn pool_status(&self) -> deadpool::Status {
-        self.checkout.pool().status()
+        self.checkout.pool_status()
     }
 }
 

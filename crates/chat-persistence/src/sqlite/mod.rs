@@ -4,7 +4,7 @@
 //! diesel-async cannot build a multi-row insert for SQLite (diesel_async issue 277).
 
 mod append;
-mod connection;
+pub(crate) mod connection;
 mod files;
 mod keys;
 mod shares;

@@ -55,6 +55,7 @@ fn store(url: String) -> Store {
     Store::new(&DatabaseSettings {
         url: SecretString::from(url),
         pool_size: 2,
+        pool_threads: 1,
         pool_wait: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
