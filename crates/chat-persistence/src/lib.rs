@@ -31,8 +31,8 @@ pub struct DatabaseSettings {
     /// `postgres://...`, `sqlite://PATH` or `sqlite::memory:`.
     pub url: SecretString,
     pub pool_size: usize,
-    /// PostgreSQL: how many threads run requests (the HTTP workers and the main runtime's
-    /// threads); `pool_size` is split among them, each with a pool of its own.
+    /// PostgreSQL: how many HTTP workers run requests; `pool_size` is split among them, each
+    /// with a pool of its own.
     pub pool_threads: usize,
     /// How long a request waits for a free connection before it is answered 503.
     pub pool_wait: Duration,

@@ -3,8 +3,8 @@
 //! whose socket has closed or whose transaction state is broken is dropped on checkout (diesel's
 //! `is_broken`), and one that breaks in use is dropped when its lease ends.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context as _;
 use diesel_async::SimpleAsyncConnection;
@@ -34,13 +34,15 @@ where
     C: PoolableConnection + SimpleAsyncConnection + Send + 'static,
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager,
 {
-    let home = tokio::runtime::Handle::try_current().ok();
+    let home = Arc::new(OnceLock::new());
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        let _ = home.set(handle);
+    }
     build_sized(url, connect, setup, settings, settings.pool_size, home)
 }
 
-/// `settings.pool_size` connections split among `settings.pool_threads` pools, one for each
-/// thread that runs requests (see [`PerThread`]); each connection is opened, and so driven, on
-/// the thread that first needs it.
+/// `settings.pool_size` connections split among a pool for each of `settings.pool_threads`
+/// HTTP workers (see [`PerThread`]).
 pub fn build_per_thread<C>(
     url: &str,
     connect: Connect<C>,
@@ -52,10 +54,22 @@ where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
 {
     let pools = shares(settings.pool_size, settings.pool_threads)
-        .map(|size| build_sized(url, connect.clone(), setup.clone(), settings, size, None))
+        .map(|size| {
+            let home = Arc::new(OnceLock::new());
+            let pool = build_sized(
+                url,
+                connect.clone(),
+                setup.clone(),
+                settings,
+                size,
+                home.clone(),
+            )?;
+            Ok(Owned { pool, home })
+        })
         .collect::<anyhow::Result<Vec<_>>>()?;
     Ok(PerThread {
         pools: pools.into(),
+        lent: Arc::new(AtomicUsize::new(0)),
     })
 }
 
@@ -66,13 +80,16 @@ fn shares(total: usize, parts: usize) -> impl Iterator<Item = usize> {
     (0..parts).map(move |i| total / parts + usize::from(i < total % parts))
 }
 
+/// Where a pool opens its connections: the runtime that drives them (see `on_home`), once known.
+type Home = Arc<OnceLock<tokio::runtime::Handle>>;
+
 fn build_sized<C>(
     url: &str,
     connect: Connect<C>,
     setup: String,
     settings: &DatabaseSettings,
     size: usize,
-    home: Option<tokio::runtime::Handle>,
+    home: Home,
 ) -> anyhow::Result<Pool<C>>
 where
     C: PoolableConnection + SimpleAsyncConnection + Send + 'static,
@@ -85,7 +102,7 @@ where
     config.custom_setup = Box::new(move |_url| {
         let (setup, connect) = (setup.clone(), connect.clone());
         on_home(
-            home.as_ref(),
+            home.get(),
             Box::pin(async move {
                 let mut conn = connect().await?;
                 if !setup.is_empty() {
@@ -123,16 +140,29 @@ fn on_home<C: Send + 'static>(
     })
 }
 
-/// A pool for each thread that runs requests (each HTTP worker, each of the main runtime's
-/// threads): a thread takes its connections from its own pool, which opened them on that
-/// thread, so a statement's answer wakes the thread that waits for it, with no hand-off to a
-/// thread that drives the connection and back (docs/performance.md). A thread keeps its pool
-/// for life; threads past the pools' number share them in turn.
+/// A pool for each HTTP worker, which opens its connections on the worker's own runtime: the
+/// worker's statements and their answers then never pass through another thread (a hand-off
+/// to a thread that drives the connection and back; docs/performance.md). A worker is a
+/// thread with a runtime of its own (`current_thread`); it keeps one pool for life, and workers
+/// past the pools' number share them in turn. The main runtime's tasks (the append groups, the
+/// housekeeping) borrow from the workers' pools in turn, and what they open is opened on the
+/// pool's worker too.
 pub struct PerThread<C: PoolableConnection + 'static>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
 {
-    pools: Arc<[Pool<C>]>,
+    pools: Arc<[Owned<C>]>,
+    /// The pool lent next to a thread that is no worker.
+    lent: Arc<AtomicUsize>,
+}
+
+/// A worker's pool, and the worker's runtime once it has asked.
+struct Owned<C: PoolableConnection + 'static>
+where
+    AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
+{
+    pool: Pool<C>,
+    home: Home,
 }
 
 impl<C: PoolableConnection + 'static> Clone for PerThread<C>
@@ -142,6 +172,7 @@ where
     fn clone(&self) -> Self {
         Self {
             pools: self.pools.clone(),
+            lent: self.lent.clone(),
         }
     }
 }
@@ -150,12 +181,27 @@ impl<C: PoolableConnection + 'static> PerThread<C>
 where
     AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C>,
 {
-    /// This thread's pool.
+    /// This worker's pool, or one lent in turn to a thread that is no worker.
     pub fn local(&self) -> &Pool<C> {
-        self.of_thread(thread_number())
+        let current = tokio::runtime::Handle::try_current().ok();
+        let worker = current
+            .as_ref()
+            .filter(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        match worker {
+            Some(handle) => {
+                let owned = self.of_worker(worker_number());
+                owned.home.get_or_init(|| handle.clone());
+                &owned.pool
+            }
+            None => {
+                &self
+                    .of_worker(self.lent.fetch_add(1, Ordering::Relaxed))
+                    .pool
+            }
+        }
     }
 
-    fn of_thread(&self, number: usize) -> &Pool<C> {
+    fn of_worker(&self, number: usize) -> &Owned<C> {
         &self.pools[number % self.pools.len()]
     }
 
@@ -167,7 +213,7 @@ where
             available: 0,
             waiting: 0,
         };
-        for status in self.pools.iter().map(Pool::status) {
+        for status in self.pools.iter().map(|owned| owned.pool.status()) {
             total.max_size += status.max_size;
             total.size += status.size;
             total.available += status.available;
@@ -177,8 +223,8 @@ where
     }
 }
 
-/// This thread's number: threads are numbered in the order they first ask.
-fn thread_number() -> usize {
+/// This worker's number: workers are numbered in the order they first ask.
+fn worker_number() -> usize {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     thread_local! {
         static NUMBER: usize = NEXT.fetch_add(1, Ordering::Relaxed);
@@ -304,15 +350,34 @@ mod tests {
     }
 
     #[test]
-    fn each_thread_keeps_to_one_pool_of_its_own() {
-        let pools = per_thread(10, 3);
+    fn a_worker_keeps_to_its_pool_and_other_threads_borrow_in_turn() -> std::io::Result<()> {
+        let pools = per_thread(10, 2);
         assert_eq!(pools.status().max_size, 10);
-        assert_eq!(thread_number(), thread_number());
-        let other = std::thread::scope(|s| s.spawn(thread_number).join());
-        assert_ne!(other.ok(), Some(thread_number()));
-        let pool = |n| std::ptr::from_ref(pools.of_thread(n));
+        let at = |pool: &Pool<SqliteConn>| std::ptr::from_ref(pool) as usize;
+        let worker = tokio::runtime::Builder::new_current_thread().build()?;
+        let mine = worker.block_on(async { at(pools.local()) });
+        assert_eq!(mine, worker.block_on(async { at(pools.local()) }));
+        let owned = pools.pools.iter().find(|o| at(&o.pool) == mine);
+        assert!(
+            owned.is_some_and(|o| o.home.get().is_some()),
+            "the worker's runtime opens its connections"
+        );
+        let main = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .build()?;
+        let lent = [0, 1].map(|_| main.block_on(async { at(pools.local()) }));
+        assert_ne!(lent[0], lent[1]);
+        Ok(())
+    }
+
+    #[test]
+    fn workers_are_numbered_apart_and_share_pools_past_their_number() {
+        let pools = per_thread(10, 3);
+        assert_eq!(worker_number(), worker_number());
+        let other = std::thread::scope(|s| s.spawn(worker_number).join());
+        assert_ne!(other.ok(), Some(worker_number()));
+        let pool = |n| std::ptr::from_ref(&pools.of_worker(n).pool);
         assert!(pool(0) != pool(1) && pool(1) != pool(2) && pool(0) != pool(2));
-        // A thread past the pools' number shares one.
         assert_eq!(pool(3), pool(0));
     }
 }

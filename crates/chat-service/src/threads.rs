@@ -1,5 +1,5 @@
-//! How many threads run requests, said once: the main runtime's and the HTTP workers. The
-//! PostgreSQL pool is split among them (each thread drives its own connections).
+//! How many threads the service runs, said once: the main runtime's and the HTTP workers (the
+//! PostgreSQL pool is split among the workers, each driving its own connections).
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
@@ -15,9 +15,4 @@ pub fn runtime_threads() -> usize {
 /// The HTTP workers: `server.workers`, else one per core (actix's own default).
 pub fn http_workers(configured: Option<usize>) -> usize {
     configured.unwrap_or_else(cores).max(1)
-}
-
-/// Every thread that takes connections from the pool.
-pub fn pool_threads(configured_workers: Option<usize>) -> usize {
-    runtime_threads() + http_workers(configured_workers)
 }

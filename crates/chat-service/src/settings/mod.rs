@@ -228,7 +228,7 @@ fn store_settings(url: SecretString, app_secret: SecretString, raw: &RawSettings
     StoreSettings {
         url,
         pool_size: db.pool_size,
-        pool_threads: crate::threads::pool_threads(raw.server.workers),
+        pool_threads: crate::threads::http_workers(raw.server.workers),
         pool_wait: Duration::from_millis(db.pool_wait_ms),
         connect_timeout: Duration::from_millis(db.connect_timeout_ms),
         statement_timeout: Duration::from_millis(db.statement_timeout_ms),
