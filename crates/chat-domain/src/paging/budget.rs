@@ -50,8 +50,8 @@ impl ReadBudget {
 }
 
 /// How a store that reads rows one at a time knows when it has enough: it reads another row
-/// while the total cost of the rows before the last one read is within the budget, so one row
-/// past the page's end comes too (it tells that more follow) and none after it.
+/// while the total cost of the rows before the last one read is within the budget, so the row
+/// that passes the budget comes too (it tells that more follow), and at most one after it.
 #[derive(Debug)]
 pub struct ReadCount {
     budget: usize,
@@ -77,6 +77,22 @@ impl ReadCount {
     /// Counts a row read whose texts take `text_bytes`.
     pub fn count(&mut self, text_bytes: usize) {
         (self.ahead, self.total) = (self.total, self.total + ReadBudget::cost(text_bytes));
+    }
+
+    /// Reads `rows` one at a time while the budget wants more, or up to the first error.
+    pub fn read<T, E>(
+        budget: ReadBudget,
+        rows: impl IntoIterator<Item = Result<T, E>>,
+        text_bytes: impl Fn(&T) -> usize,
+    ) -> Result<Vec<T>, E> {
+        let (mut read, mut count, mut rows) = (Vec::new(), Self::new(budget), rows.into_iter());
+        while count.wants_more() {
+            let Some(row) = rows.next() else { break };
+            let row = row?;
+            count.count(text_bytes(&row));
+            read.push(row);
+        }
+        Ok(read)
     }
 }
 

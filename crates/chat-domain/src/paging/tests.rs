@@ -118,3 +118,24 @@ fn cursors_must_fit_their_order() {
     cursor.keys.truncate(1);
     assert!(!cursor.fits());
 }
+
+#[test]
+fn a_store_reads_one_row_past_the_budget_and_no_more() {
+    let budget = ReadBudget::new(3 * ReadBudget::cost(100)).unwrap();
+    let texts = (0..10).map(|_| Ok::<_, ()>("x".repeat(100)));
+    let read = ReadCount::read(budget, texts, String::len).unwrap();
+    // Three fit the budget, the fourth passes it, one more comes, and no others are read.
+    assert_eq!(read.len(), 5);
+    // A row larger than the budget still comes, and one more after it.
+    let huge = [
+        Ok::<_, ()>("h".repeat(10_000)),
+        Ok("a".into()),
+        Ok("b".into()),
+    ];
+    assert_eq!(ReadCount::read(budget, huge, String::len).unwrap().len(), 2);
+    let none: Vec<Result<String, ()>> = Vec::new();
+    let read = ReadCount::read(budget, none, String::len).unwrap();
+    assert!(read.is_empty());
+    let failing = [Ok("a".to_owned()), Err("broken"), Ok("c".into())];
+    assert_eq!(ReadCount::read(budget, failing, String::len), Err("broken"));
+}

@@ -197,17 +197,11 @@ impl ChatStore for SqliteStore {
             let rows = chats_page_query!(sqlite, Sqlite, SqliteTime, owner, &order, after, limit)
                 .load_iter::<ChatRow, DefaultLoadingMode>(conn)?;
             // Read from the cursor while the budget wants more, as on PostgreSQL.
-            let (mut chats, mut count) = (Vec::new(), ReadCount::new(budget));
-            for row in rows {
-                if !count.wants_more() {
-                    break;
-                }
-                let chat = Chat::try_from(row?)
-                    .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
-                count.count(chat_bytes(&chat));
-                chats.push(chat);
-            }
-            Ok(chats)
+            let chats = rows.map(|row| {
+                Chat::try_from(row?)
+                    .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
+            });
+            ReadCount::read(budget, chats, chat_bytes)
         })
         .await?
         .map_err(failure)
@@ -282,18 +276,9 @@ impl ChatStore for SqliteStore {
                     if !is_owned(conn, owner, chat)? {
                         return Ok(None);
                     }
-                    let (mut rows, mut count) = (Vec::new(), ReadCount::new(budget));
                     let page = messages_page_query!(sqlite, Sqlite, chat, &query, limit)
                         .load_iter::<MessageRow, DefaultLoadingMode>(conn)?;
-                    for row in page {
-                        if !count.wants_more() {
-                            break;
-                        }
-                        let row = row?;
-                        count.count(row.message.len());
-                        rows.push(row);
-                    }
-                    Ok(Some(rows))
+                    ReadCount::read(budget, page, |row| row.message.len()).map(Some)
                 })
             })
             .await?
