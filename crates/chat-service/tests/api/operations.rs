@@ -252,6 +252,44 @@ async fn metrics_are_served_in_prometheus_text() {
     }
 }
 
+/// The value of the metric line that starts with `name ` in a Prometheus text body.
+fn gauge(body: &str, name: &str) -> f64 {
+    let line = body.lines().find(|l| l.starts_with(&format!("{name} ")));
+    let value = line.and_then(|l| l.rsplit(' ').next()?.parse().ok());
+    value.unwrap_or_else(|| panic!("{name} in:\n{body}"))
+}
+
+/// Split among two HTTP workers (a pool each), the pool opens no more than
+/// `database.pool_size` connections, and reads that reach both workers at once are answered.
+#[tokio::test]
+async fn a_pool_split_among_workers_stays_within_its_size() {
+    let vars = [
+        ("APP__SERVER__WORKERS", "2"),
+        ("APP__DATABASE__POOL_SIZE", "3"),
+    ];
+    let app = spawn_app_with(Backend::Postgres, &vars).await;
+    let (user, chat) = app.seed_user_and_chat().await;
+    let session = app.session(user);
+    let hi = serde_json::json!({"message": "hi", "actor": "user"});
+    app.post_messages(user, chat, &session, &hi).await;
+    // A client each: a connection each, which actix spreads over its workers.
+    let reads: Vec<_> = (0..24)
+        .map(|_| {
+            let request = reqwest::Client::new()
+                .get(app.messages_url(user, chat))
+                .header("cookie", format!("neptun-session={session}"));
+            tokio::spawn(async move { request.send().await.map(|r| r.status().as_u16()) })
+        })
+        .collect();
+    for read in reads {
+        assert_eq!(read.await.unwrap().unwrap(), 200);
+    }
+    let (_, body) = text(format!("{}/metrics", app.address)).await;
+    assert_eq!(gauge(&body, "db_pool_max_connections"), 3.0);
+    let open = gauge(&body, "db_pool_connections{state=\"open\"}");
+    assert!((1.0..=3.0).contains(&open), "{open} open");
+}
+
 /// Invented methods count as one label value, so no client can grow /metrics.
 #[tokio::test]
 async fn unknown_methods_do_not_grow_the_metrics() {
