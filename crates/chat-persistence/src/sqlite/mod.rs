@@ -17,7 +17,7 @@ use chat_domain::{
     Actor, Chat, ChatCursor, ChatError, ChatId, ChatMessage, ChatName, ChatOrder, ChatSelection,
     ChatStore, CreateChatError, CreateUserError, EmailAddress, MessageBatch, MessageId,
     MessageListQuery, NewChat, Once, ReadBudget, ReadCount, StoreFailure, UserId, Written,
-    chat_bytes,
+    chat_bytes, message_bytes,
 };
 use diesel::connection::DefaultLoadingMode;
 use diesel::prelude::*;
@@ -43,7 +43,7 @@ use crate::queries::{
     any_user, chats_page_query, delete_chat, delete_chats, delete_chosen, get_chat, insert_chat,
     insert_user, messages_page_query, owned_chat, rename_chat,
 };
-use crate::rows::{ChatRow, MessageRow, convert, into_chat, into_messages, into_user_id};
+use crate::rows::{ChatRow, MessageRow, into_chat, into_messages, into_user_id};
 use crate::schema::sqlite::chat_conversation;
 use crate::sharing::Sharing;
 use crate::{DatabaseSettings, pool};
@@ -116,6 +116,13 @@ impl SqliteStore {
             .await
             .map_err(failure)
     }
+}
+
+/// A row read from a cursor as the domain's value; a row the domain refuses fails the read.
+fn decoded<R, T: TryFrom<R, Error = anyhow::Error>>(
+    row: diesel::QueryResult<R>,
+) -> diesel::QueryResult<T> {
+    T::try_from(row?).map_err(|e| diesel::result::Error::DeserializationError(e.into()))
 }
 
 /// Whether `chat` exists and is `owner`'s (inside the caller's transaction).
@@ -197,11 +204,7 @@ impl ChatStore for SqliteStore {
             let rows = chats_page_query!(sqlite, Sqlite, SqliteTime, owner, &order, after, limit)
                 .load_iter::<ChatRow, DefaultLoadingMode>(conn)?;
             // Read from the cursor while the budget wants more, as on PostgreSQL.
-            let chats = rows.map(|row| {
-                Chat::try_from(row?)
-                    .map_err(|e| diesel::result::Error::DeserializationError(e.into()))
-            });
-            ReadCount::read(budget, chats, chat_bytes)
+            ReadCount::read(budget, rows.map(decoded::<_, Chat>), chat_bytes)
         })
         .await?
         .map_err(failure)
@@ -268,9 +271,9 @@ impl ChatStore for SqliteStore {
     ) -> Result<Vec<ChatMessage>, ChatError> {
         let query = *query;
         // One read transaction: the chat check and the page see the same database. The rows
-        // are read from SQLite's cursor one at a time, while the total before the row ahead is
-        // within the budget (one past it tells that more follow), so no more are loaded.
-        let rows = self
+        // are read from SQLite's cursor one at a time while the budget wants more, so no more
+        // are loaded.
+        let messages = self
             .run(move |conn| {
                 conn.transaction(|conn| {
                     if !is_owned(conn, owner, chat)? {
@@ -278,13 +281,13 @@ impl ChatStore for SqliteStore {
                     }
                     let page = messages_page_query!(sqlite, Sqlite, chat, &query, limit)
                         .load_iter::<MessageRow, DefaultLoadingMode>(conn)?;
-                    ReadCount::read(budget, page, |row| row.message.len()).map(Some)
+                    let messages = page.map(decoded::<_, ChatMessage>);
+                    ReadCount::read(budget, messages, message_bytes).map(Some)
                 })
             })
             .await?
             .map_err(failure)?;
-        let rows = rows.ok_or(ChatError::ChatNotFound { owner, chat })?;
-        Ok(convert(rows).map_err(StoreFailure::Unknown)?)
+        messages.ok_or(ChatError::ChatNotFound { owner, chat })
     }
 
     async fn delete_messages_where(
